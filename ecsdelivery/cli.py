@@ -1,0 +1,229 @@
+"""The command line: parse, call one handler, map `EcsDeliveryError` to an exit code.
+
+Handlers live in `ecsdelivery.commands.<module>` and are imported only when their command runs, so
+`--help` stays fast and never imports pulumi or boto3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+from ecsdelivery import __version__
+from ecsdelivery.errors import EXIT_INTERRUPTED, EXIT_USAGE, EcsDeliveryError
+
+EXAMPLES = """\
+examples:
+  python -m ecsdelivery validate                      check every stack file
+  python -m ecsdelivery synth dev --json              resources and outputs of dev, offline
+  python -m ecsdelivery up dev --local                deploy dev to a local AWS emulator
+  python -m ecsdelivery up preview --pr 42 --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:sha-abc1234
+  python -m ecsdelivery promote dev staging --release v1.4.0
+  python -m ecsdelivery destroy preview --pr 42
+  python -m ecsdelivery cleanup-previews --open-prs 12,40 --expired
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with code 2 and one line, as every other bad input does."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _handler(target: str) -> Callable[[argparse.Namespace], int]:
+    """A lazy reference to `module:function` under `ecsdelivery.commands`."""
+
+    def run(args: argparse.Namespace) -> int:
+        module_name, function_name = target.split(":")
+        module = importlib.import_module(f"ecsdelivery.commands.{module_name}")
+        return int(getattr(module, function_name)(args) or 0)
+
+    return run
+
+
+def _stacks_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--stacks-dir", default="stacks", metavar="DIR", help="directory of stack files (default: stacks)"
+    )
+
+
+def _env(p: argparse.ArgumentParser, *, pr: bool = True) -> None:
+    p.add_argument("env", metavar="ENV", help="environment: dev, staging, prod or preview")
+    if pr:
+        p.add_argument(
+            "--pr",
+            type=int,
+            metavar="N",
+            help="pull request number (preview only; in GitHub Actions defaults to the event's PR)",
+        )
+
+
+def _image(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--image",
+        metavar="REF",
+        help="image to deploy: repo:tag or repo@sha256:... (tags resolve to digests)",
+    )
+
+
+def _backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        metavar="URL",
+        help="Pulumi backend URL (overrides the stack file and PULUMI_BACKEND_URL)",
+    )
+    p.add_argument(
+        "--local",
+        action="store_true",
+        help="deploy to a local AWS emulator (moto on 127.0.0.1) with a local backend",
+    )
+    p.add_argument(
+        "--endpoint", metavar="URL", help="with --local: use this already running emulator (e.g. LocalStack)"
+    )
+
+
+def _yes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--yes", action="store_true", help="confirm changes to a protected environment non-interactively"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; workflow tests check every `python -m ecsdelivery` call against it."""
+    parser = _Parser(
+        prog="ecsdelivery",
+        description="Ship containerised services to AWS ECS Fargate: previews per PR, then dev, staging, prod.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ecsdelivery {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, summary: str, target: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=summary)
+        sub.set_defaults(handler=_handler(target))
+        return sub
+
+    p = command("validate", "load and validate stack files, one line per environment", "config_cmds:validate")
+    p.add_argument("envs", nargs="*", metavar="ENV", help="environments to validate (default: all)")
+    _stacks_dir(p)
+
+    p = command("schema", "print the JSON Schema of a stack file", "config_cmds:schema")
+
+    p = command(
+        "synth", "run the program offline under mocks; print resources and outputs", "synth_cmd:synth"
+    )
+    _env(p)
+    _image(p)
+    _stacks_dir(p)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    p = command("check", "run the guardrail rules over the synthesised stack", "guard_cmds:check")
+    _env(p)
+    _image(p)
+    _stacks_dir(p)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    p = command("cost", "estimate the monthly cost of what the stack creates", "guard_cmds:cost")
+    _env(p)
+    _stacks_dir(p)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    p = command("up", "deploy an environment (create or update its stack)", "driver_cmds:up")
+    _env(p)
+    _image(p)
+    _yes(p)
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("diff", "preview the changes an up would make", "driver_cmds:diff")
+    _env(p)
+    _image(p)
+    p.add_argument("--markdown", metavar="FILE", help="write a PR-comment body to FILE")
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("destroy", "destroy an environment's resources and remove its stack", "driver_cmds:destroy")
+    _env(p)
+    _yes(p)
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("outputs", "print a stack's outputs", "driver_cmds:outputs")
+    _env(p)
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("list", "list stacks with environment, PR, image and last update", "driver_cmds:list_stacks")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("promote", "deploy the digest one environment runs to the next", "driver_cmds:promote")
+    p.add_argument("src", metavar="SRC", help="environment to promote from")
+    p.add_argument("dst", metavar="DST", help="environment to promote to")
+    p.add_argument("--release", metavar="TAG", help="also tag the digest in ECR with this release version")
+    p.add_argument("--force", action="store_true", help="allow skipping a step of the promotion order")
+    _yes(p)
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("rollback", "redeploy a previous digest or release tag", "driver_cmds:rollback")
+    _env(p)
+    p.add_argument(
+        "--to", metavar="REF", help="digest, release tag or image reference (default: the previous digest)"
+    )
+    _yes(p)
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command(
+        "cleanup-previews",
+        "destroy preview stacks whose PR is closed or whose time is up",
+        "driver_cmds:cleanup_previews",
+    )
+    p.add_argument(
+        "--open-prs", metavar="N,N,...", help="comma-separated open PR numbers; others are removed"
+    )
+    p.add_argument("--expired", action="store_true", help="also remove previews whose expiry has passed")
+    p.add_argument(
+        "--parallel", type=int, default=4, metavar="K", help="stacks destroyed at once (default: 4)"
+    )
+    _backend(p)
+    _stacks_dir(p)
+
+    p = command("image", "resolve or add tags on ECR images through the ECR API", "image_cmds:image")
+    image = p.add_subparsers(dest="image_command", metavar="ACTION", parser_class=_Parser, required=True)
+    q = image.add_parser("resolve", help="print the digest a tag points to")
+    q.add_argument("repo", metavar="REPO", help="repository name or URL")
+    q.add_argument("tag", metavar="TAG")
+    q = image.add_parser("tag", help="add a tag to an image by copying its manifest (no layers move)")
+    q.add_argument("repo", metavar="REPO", help="repository name or URL")
+    q.add_argument("source", metavar="DIGEST|TAG", help="the image to tag")
+    q.add_argument("new_tag", metavar="NEW_TAG")
+    for q in (image.choices["resolve"], image.choices["tag"]):
+        q.add_argument("--region", metavar="REGION", help="AWS region (default: from the AWS environment)")
+        q.add_argument("--endpoint", metavar="URL", help="ECR endpoint URL (e.g. a local emulator)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except EcsDeliveryError as err:
+        for line in str(err).splitlines() or [type(err).__name__]:
+            print(f"ecsdelivery: error: {line}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("ecsdelivery: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
