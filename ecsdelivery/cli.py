@@ -45,9 +45,7 @@ def _handler(target: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _stacks_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--stacks-dir", default="stacks", metavar="DIR", help="directory of stack files (default: stacks)"
-    )
+    p.add_argument("--stacks-dir", default="stacks", metavar="DIR", help="directory of stack files (default: stacks)")
 
 
 def _env(p: argparse.ArgumentParser, *, pr: bool = True) -> None:
@@ -86,9 +84,7 @@ def _backend(p: argparse.ArgumentParser) -> None:
 
 
 def _yes(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--yes", action="store_true", help="confirm changes to a protected environment non-interactively"
-    )
+    p.add_argument("--yes", action="store_true", help="confirm changes to a protected environment non-interactively")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,9 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("schema", "print the JSON Schema of a stack file", "config_cmds:schema")
 
-    p = command(
-        "synth", "run the program offline under mocks; print resources and outputs", "synth_cmd:synth"
-    )
+    p = command("synth", "run the program offline under mocks; print resources and outputs", "synth_cmd:synth")
     _env(p)
     _image(p)
     _stacks_dir(p)
@@ -174,9 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("rollback", "redeploy a previous digest or release tag", "driver_cmds:rollback")
     _env(p)
-    p.add_argument(
-        "--to", metavar="REF", help="digest, release tag or image reference (default: the previous digest)"
-    )
+    p.add_argument("--to", metavar="REF", help="digest, release tag or image reference (default: the previous digest)")
     _yes(p)
     _backend(p)
     _stacks_dir(p)
@@ -186,13 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         "destroy preview stacks whose PR is closed or whose time is up",
         "driver_cmds:cleanup_previews",
     )
-    p.add_argument(
-        "--open-prs", metavar="N,N,...", help="comma-separated open PR numbers; others are removed"
-    )
+    p.add_argument("--open-prs", metavar="N,N,...", help="comma-separated open PR numbers; others are removed")
     p.add_argument("--expired", action="store_true", help="also remove previews whose expiry has passed")
-    p.add_argument(
-        "--parallel", type=int, default=4, metavar="K", help="stacks destroyed at once (default: 4)"
-    )
+    p.add_argument("--parallel", type=int, default=4, metavar="K", help="stacks destroyed at once (default: 4)")
     _backend(p)
     _stacks_dir(p)
 
