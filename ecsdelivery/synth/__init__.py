@@ -1,0 +1,1 @@
+"""Offline synthesis: run a Pulumi program in-process under mocks and record what it would register."""

@@ -1,0 +1,340 @@
+"""Pulumi mocks that record every resource registration, for tests and offline synth.
+
+`run_program(program, project=..., stack=...)` runs a Pulumi program function in-process against a mock engine:
+no CLI, no provider plugins, no network. It returns a `Recording` of every resource the program registered
+(type token, logical name, parent's logical name, custom flag and inputs in the camelCase property names the
+engine sees) and the stack outputs.
+
+    recording = run_program(my_program, project="acme", stack="dev", config={"aws:region": "eu-west-1"})
+    recording.one("aws:ecs/service:Service")["inputs"]["launchType"]
+
+`EcsMocks` answers with realistic outputs (ARNs, ids, DNS names, repository URLs, the awsx VPC's subnet ids)
+so that programs reading them build well-formed values. Safe to call many times in one process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+Resource = dict[str, Any]
+
+
+def _suffix(*parts: str, length: int = 17) -> str:
+    """A deterministic hex suffix, so mock ids are stable from run to run."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _name_from_urn(urn: str) -> str:
+    # urn:pulumi:<stack>::<project>::<qualified type>::<name>
+    return urn.split("::", 3)[-1]
+
+
+def _plain(value: Any) -> Any:
+    """Deserialized RPC values as plain Python: secrets unwrapped, integral numbers as int, unknowns as text."""
+    if rpc.is_rpc_secret(value):
+        return _plain(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {type(value).__name__}>"
+    if type(value).__name__ == "Unknown":
+        return "<unknown>"
+    # The wire format carries every number as a double; give integral ones back as ints (ports, counts).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass
+class Recording:
+    """What a program registered: `resources` in registration order and the resolved stack `outputs`."""
+
+    resources: list[Resource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Resource]:
+        """Every resource with the type token `type_`."""
+        return [r for r in self.resources if r["type"] == type_]
+
+    def one(self, type_: str) -> Resource:
+        """The single resource of `type_`; AssertionError when there are none or several."""
+        found = self.of_type(type_)
+        assert len(found) == 1, f"expected one {type_}, found {[r['name'] for r in found]}"
+        return found[0]
+
+    def named(self, name: str) -> Resource:
+        """The resource with logical name `name`; KeyError when absent."""
+        for resource in self.resources:
+            if resource["name"] == name:
+                return resource
+        raise KeyError(name)
+
+    def children_of(self, name: str | None) -> list[Resource]:
+        """Resources whose parent is the logical name `name` (None: the stack)."""
+        return [r for r in self.resources if r["parent"] == name]
+
+    def types(self) -> set[str]:
+        return {r["type"] for r in self.resources}
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that records every `RegisterResource` call (the base class does not keep parents)."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.recorded: list[Resource] = []
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
+        if request.type != STACK_TYPE:
+            parent = request.parent
+            parent_name = None if not parent or parent.split("::")[2].endswith(STACK_TYPE) else _name_from_urn(parent)
+            record = {
+                "type": request.type,
+                "name": request.name,
+                "parent": parent_name,
+                "custom": bool(request.custom),
+                "inputs": _plain(rpc.deserialize_properties(request.object)),
+            }
+            with self._lock:
+                self.recorded.append(record)
+        return super().RegisterResource(request)
+
+
+class EcsMocks(pulumi_mocks.Mocks):
+    """Realistic outputs for the AWS resources and invokes ecsdelivery uses.
+
+    Outputs echo the inputs and add what AWS computes: `arn`, `id`, `name`, `arnSuffix`, `dnsName`, `zoneId`,
+    `repositoryUrl`, and for the remote `awsx:ec2:Vpc` component `vpcId` and public/private subnet ids.
+    """
+
+    def __init__(self, *, region: str = DEFAULT_REGION, account_id: str = ACCOUNT_ID, az_count: int = 3):
+        self.region = region
+        self.account_id = account_id
+        self.zones = [f"{region}{letter}" for letter in "abcdef"[:az_count]]
+
+    def _arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region if region else ''}:{self.account_id}:{resource}"
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        name = inputs.get("name") or args.name
+        outputs: dict[str, Any] = {**inputs, "name": name}
+        builder = _OUTPUTS.get(args.typ)
+        extra = builder(self, args, name) if builder else {"arn": self._arn(args.typ.split(":")[1], f"{name}")}
+        outputs.update(extra)
+        resource_id = outputs.pop("id", None) or f"{name}-{_suffix(args.typ, args.name, length=8)}"
+        return resource_id, outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
+        # The base monitor iterates the failures list: always return one, even when empty.
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": self.account_id,
+                "arn": f"arn:aws:iam::{self.account_id}:user/ci",
+                "userId": "AIDAMOCK",
+                "id": self.account_id,
+            }, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": self.region, "name": self.region, "id": self.region}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return {"names": self.zones, "zoneIds": [f"use1-az{i + 1}" for i in range(len(self.zones))]}, []
+        if token == "aws:route53/getZone:getZone":
+            zone = args.args.get("name") or "example.com"
+            return {"zoneId": "Z" + _suffix(zone, length=12).upper(), "name": zone, "id": "Z1"}, []
+        return {}, []
+
+
+def _vpc(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    count = int(args.inputs.get("numberOfAvailabilityZones") or 2)
+    public = [f"subnet-pub{i}{_suffix(args.name, length=8)}" for i in range(count)]
+    private = [f"subnet-prv{i}{_suffix(args.name, length=8)}" for i in range(count)]
+    return {
+        "vpcId": f"vpc-{_suffix(args.name)}",
+        "publicSubnetIds": public,
+        "privateSubnetIds": private,
+        "isolatedSubnetIds": [],
+        "subnets": [],
+        "natGateways": [],
+        "eips": [],
+        "routeTables": [],
+        "routeTableAssociations": [],
+        "routes": [],
+        "vpcEndpoints": [],
+    }
+
+
+def _load_balancer(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    suffix = f"app/{name}/{_suffix(name, length=16)}"
+    return {
+        "arn": mocks._arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
+        "arnSuffix": suffix,
+        "dnsName": f"{name}-1234567890.{mocks.region}.elb.amazonaws.com",
+        "zoneId": "Z35SXDOTRQ7X7K",
+    }
+
+
+def _target_group(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    suffix = f"targetgroup/{name}/{_suffix(name, length=16)}"
+    return {"arn": mocks._arn("elasticloadbalancing", suffix), "arnSuffix": suffix}
+
+
+def _listener(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("elasticloadbalancing", f"listener/app/{name}/{_suffix(args.name, length=16)}")}
+
+
+def _repository(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {
+        "arn": mocks._arn("ecr", f"repository/{name}"),
+        "registryId": mocks.account_id,
+        "repositoryUrl": f"{mocks.account_id}.dkr.ecr.{mocks.region}.amazonaws.com/{name}",
+    }
+
+
+def _task_definition(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    family = args.inputs.get("family", name)
+    return {
+        "arn": mocks._arn("ecs", f"task-definition/{family}:1"),
+        "arnWithoutRevision": mocks._arn("ecs", f"task-definition/{family}"),
+        "revision": 1,
+    }
+
+
+def _cluster(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    arn = mocks._arn("ecs", f"cluster/{name}")
+    return {"arn": arn}
+
+
+def _service(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    cluster = str(args.inputs.get("cluster", "cluster")).rsplit("/", 1)[-1]
+    arn = mocks._arn("ecs", f"service/{cluster}/{name}")
+    return {"arn": arn, "id": arn}
+
+
+def _security_group(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    group_id = f"sg-{_suffix(args.name)}"
+    return {"id": group_id, "arn": mocks._arn("ec2", f"security-group/{group_id}")}
+
+
+def _role(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("iam", f"role/{name}", region=False), "uniqueId": "AROA" + _suffix(name, length=16)}
+
+
+def _log_group(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("logs", f"log-group:{name}")}
+
+
+def _certificate(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    domain = args.inputs.get("domainName", "example.com")
+    return {
+        "arn": mocks._arn("acm", f"certificate/{_suffix(args.name, length=32)}"),
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{_suffix(domain, length=12)}.{domain.removeprefix('*.')}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_suffix(domain, 'v', length=12)}.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _certificate_validation(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"certificateArn": args.inputs.get("certificateArn", "")}
+
+
+def _record(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"fqdn": args.inputs.get("name", name)}
+
+
+def _scaling_target(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("application-autoscaling", f"scalable-target/{_suffix(args.name, length=24)}")}
+
+
+def _scaling_policy(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("autoscaling", f"scalingPolicy:{_suffix(args.name, length=24)}:resource/{name}")}
+
+
+def _rule(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("elasticloadbalancing", f"listener-rule/app/{_suffix(args.name, length=16)}")}
+
+
+_OUTPUTS: dict[str, Callable[[EcsMocks, pulumi_mocks.MockResourceArgs, str], dict]] = {
+    "awsx:ec2:Vpc": _vpc,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:lb/listener:Listener": _listener,
+    "aws:lb/listenerRule:ListenerRule": _rule,
+    "aws:ecr/repository:Repository": _repository,
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:ecs/cluster:Cluster": _cluster,
+    "aws:ecs/service:Service": _service,
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:iam/role:Role": _role,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:route53/record:Record": _record,
+    "aws:appautoscaling/target:Target": _scaling_target,
+    "aws:appautoscaling/policy:Policy": _scaling_policy,
+}
+
+
+def _resolve(value: Any) -> Any:
+    return _plain(_sync_await(pulumi.Output.from_input(value).future()))
+
+
+def run_program(
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, str] | None = None,
+    preview: bool = False,
+    mocks: pulumi_mocks.Mocks | None = None,
+) -> Recording:
+    """Run `program` under `EcsMocks` (or `mocks`) and return what it registered and exported.
+
+    `config` holds fully qualified keys ("aws:region", "ecsdelivery:image"); the mocks answer in the region
+    given by "aws:region" (default us-east-1). Exceptions raised by the program propagate unchanged.
+    """
+    config = dict(config or {})
+    if mocks is None:
+        mocks = EcsMocks(region=config.get("aws:region", DEFAULT_REGION))
+    monitor = RecordingMonitor(mocks)
+
+    # Fresh globals for each run: root stack, config, settings, so programs never see each other's state.
+    settings.reset_options(project=project, stack=stack, preview=preview)
+    set_all_config(config)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
+
+    _sync_await(run_pulumi_func(program))
+
+    # Under mocks the root stack registered its outputs at start-up; exports land on its `outputs` dict.
+    root = settings.get_root_resource()
+    exported = dict(getattr(root, "outputs", {}) or {})
+    outputs = {key: _resolve(value) for key, value in exported.items()}
+    return Recording(resources=list(monitor.recorded), outputs=outputs)
