@@ -64,7 +64,7 @@ def _plain(value: Any) -> Any:
 
 @dataclass
 class Recording:
-    """What a program registered: `resources` in registration order and the resolved stack `outputs`."""
+    """What a program registered: `resources` in a stable tree order and the resolved stack `outputs`."""
 
     resources: list[Resource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -337,4 +337,30 @@ def run_program(
     root = settings.get_root_resource()
     exported = dict(getattr(root, "outputs", {}) or {})
     outputs = {key: _resolve(value) for key, value in exported.items()}
-    return Recording(resources=list(monitor.recorded), outputs=outputs)
+    return Recording(resources=_tree_order(monitor.recorded), outputs=outputs)
+
+
+def _tree_order(resources: list[Resource]) -> list[Resource]:
+    """Registrations arrive from worker threads in no fixed order: sort into a stable depth-first tree order.
+
+    Each resource is followed by its children; siblings are sorted by name, then type.
+    """
+    by_parent: dict[str | None, list[Resource]] = {}
+    for resource in resources:
+        by_parent.setdefault(resource["parent"], []).append(resource)
+    ordered: list[Resource] = []
+    seen: set[int] = set()
+
+    def visit(parent: str | None) -> None:
+        for resource in sorted(by_parent.get(parent, []), key=lambda r: (r["name"], r["type"])):
+            if id(resource) in seen:
+                continue
+            seen.add(id(resource))
+            ordered.append(resource)
+            if resource["name"] != parent:
+                visit(resource["name"])
+
+    visit(None)
+    # Anything whose parent was never recorded (e.g. a parent registered outside the program) goes last.
+    ordered.extend(sorted((r for r in resources if id(r) not in seen), key=lambda r: (r["name"], r["type"])))
+    return ordered

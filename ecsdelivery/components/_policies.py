@@ -1,0 +1,219 @@
+"""Pure builders for the JSON documents the components attach: IAM policies, ECR lifecycle and pull policies.
+
+Everything here takes plain values and returns plain dicts, so the rules are tested as tables without Pulumi.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+POLICY_VERSION = "2012-10-17"
+
+# Actions the ECS agent needs to pull an image from one repository.
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+# ECS Exec opens an SSM session from the task; these actions support no resource-level scoping in IAM.
+EXEC_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+# A Secrets Manager ARN ends in "-" and six random characters AWS appends to the secret's name.
+_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+def document(statements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """An IAM policy document holding `statements`."""
+    return {"Version": POLICY_VERSION, "Statement": [dict(s) for s in statements]}
+
+
+def assume_role_policy(service: str, source_account: str | None = None) -> dict[str, Any]:
+    """A trust policy letting `service` assume the role, limited to `source_account` (confused-deputy guard)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return document([statement])
+
+
+def ssm_parameter_arn(parameter: str, *, partition: str, region: str, account: str) -> str:
+    """The ARN of an SSM parameter given by name ("/acme/dev/db" or "db") or already by ARN."""
+    if parameter.startswith("arn:"):
+        return parameter
+    return f"arn:{partition}:ssm:{region}:{account}:parameter/{parameter.lstrip('/')}"
+
+
+def secrets_manager_policy_arn(value_from: str) -> str:
+    """The IAM resource for a Secrets Manager `valueFrom`: the secret's ARN without a JSON key/version suffix.
+
+    A partial ARN (without AWS's six-character suffix) gets `-??????`, which matches exactly that suffix and
+    nothing longer, so the grant never covers another secret whose name merely starts the same.
+    """
+    if not value_from.startswith("arn:") or ":secretsmanager:" not in value_from:
+        raise ValueError(f"not a Secrets Manager ARN: {value_from!r}")
+    base = ":".join(value_from.split(":")[:7])
+    return base if _SECRET_SUFFIX.search(base) else f"{base}-??????"
+
+
+def execution_role_statements(
+    *,
+    repository_arns: Sequence[str],
+    log_group_arn: str,
+    ssm_parameter_arns: Sequence[str] = (),
+    secret_arns: Sequence[str] = (),
+    kms_key_arn: str | None = None,
+) -> list[dict[str, Any]]:
+    """What the ECS agent needs for one task definition, and nothing more.
+
+    Pull from exactly `repository_arns`, write to the one log group, read exactly the named parameters and
+    secrets, and decrypt with `kms_key_arn` only when one is given.
+    """
+    statements: list[dict[str, Any]] = []
+    if repository_arns:
+        statements.append(
+            {
+                "Sid": "PullImage",
+                "Effect": "Allow",
+                "Action": list(ECR_PULL_ACTIONS),
+                "Resource": sorted(repository_arns),
+            }
+        )
+        # GetAuthorizationToken returns a registry-wide login token; IAM supports no resource for it, so AWS
+        # requires "*" here. It grants no access to any repository by itself.
+        statements.append(
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}
+        )
+    statements.append(
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": list(LOG_ACTIONS),
+            "Resource": f"{log_group_arn}:log-stream:*",
+        }
+    )
+    if ssm_parameter_arns:
+        statements.append(
+            {
+                "Sid": "ReadParameters",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameters",
+                "Resource": sorted(set(ssm_parameter_arns)),
+            }
+        )
+    if secret_arns:
+        statements.append(
+            {
+                "Sid": "ReadSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": sorted({secrets_manager_policy_arn(a) for a in secret_arns}),
+            }
+        )
+    if kms_key_arn and (ssm_parameter_arns or secret_arns):
+        statements.append(
+            {"Sid": "DecryptSecrets", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn}
+        )
+    return statements
+
+
+def task_role_statements(
+    *, enable_execute_command: bool, extra: Sequence[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """The application's own permissions: `extra`, plus the SSM channels ECS Exec needs when it is on."""
+    statements = [dict(s) for s in extra]
+    if enable_execute_command:
+        statements.append({"Sid": "EcsExec", "Effect": "Allow", "Action": list(EXEC_ACTIONS), "Resource": "*"})
+    return statements
+
+
+def lifecycle_policy(
+    *,
+    release_tag_prefixes: Sequence[str] = ("v",),
+    keep_releases: int = 30,
+    ephemeral_tag_prefixes: Sequence[str] = ("sha-", "pr-"),
+    ephemeral_days: int = 14,
+    untagged_days: int = 1,
+) -> dict[str, Any]:
+    """An ECR lifecycle policy: keep the last `keep_releases` release images, expire the rest in order.
+
+    Rule priorities are unique and ascending; ECR evaluates the lowest first and an image is matched by at most
+    one rule. The release rule comes first, so an image tagged both `v1.2.3` and `sha-abc` counts as a release
+    (it is expired only by the count rule) and is not removed after `ephemeral_days`.
+    """
+    if keep_releases < 1 or ephemeral_days < 1 or untagged_days < 1:
+        raise ValueError("keep_releases, ephemeral_days and untagged_days must be at least 1")
+    rules: list[dict[str, Any]] = []
+
+    def add(description: str, selection: dict[str, Any]) -> None:
+        rules.append(
+            {
+                "rulePriority": len(rules) + 1,
+                "description": description,
+                "selection": selection,
+                "action": {"type": "expire"},
+            }
+        )
+
+    if release_tag_prefixes:
+        add(
+            f"keep the last {keep_releases} release images",
+            {
+                "tagStatus": "tagged",
+                "tagPrefixList": list(release_tag_prefixes),
+                "countType": "imageCountMoreThan",
+                "countNumber": keep_releases,
+            },
+        )
+    if ephemeral_tag_prefixes:
+        add(
+            f"expire build and preview images after {ephemeral_days} days",
+            {
+                "tagStatus": "tagged",
+                "tagPrefixList": list(ephemeral_tag_prefixes),
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": ephemeral_days,
+            },
+        )
+    add(
+        f"expire untagged images after {untagged_days} day(s)",
+        {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": untagged_days},
+    )
+    return {"rules": rules}
+
+
+def cross_account_pull_policy(account_ids: Sequence[str]) -> dict[str, Any]:
+    """A repository policy letting `account_ids` pull images (and nothing else)."""
+    if not account_ids:
+        raise ValueError("cross_account_pull_policy needs at least one account id")
+    for account in account_ids:
+        if not re.fullmatch(r"\d{12}", account):
+            raise ValueError(f"not a 12-digit AWS account id: {account!r}")
+    principals = [f"arn:aws:iam::{a}:root" for a in sorted(set(account_ids))]
+    return document(
+        [
+            {
+                "Sid": "CrossAccountPull",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": list(ECR_PULL_ACTIONS),
+            }
+        ]
+    )
+
+
+def load_balancer_arn_suffix(listener_arn: str) -> str:
+    """`app/<name>/<id>` (what CloudWatch calls the load balancer) from a listener ARN."""
+    resource = listener_arn.split(":", 5)[-1]  # listener/app/<name>/<lb id>/<listener id>
+    parts = resource.split("/")
+    if len(parts) != 5 or parts[0] != "listener":
+        raise ValueError(f"not an ALB listener ARN: {listener_arn!r}")
+    return "/".join(parts[1:4])
+
+
+def request_count_label(load_balancer_suffix: str, target_group_suffix: str) -> str:
+    """The resource label for ALBRequestCountPerTarget: `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
+    return f"{load_balancer_suffix}/{target_group_suffix}"
