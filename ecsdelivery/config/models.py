@@ -1,0 +1,862 @@
+"""Pydantic models of a stack file: everything an environment can say, with defaults and legal values.
+
+Every model forbids unknown keys. Each field's description states its default; `python -m ecsdelivery schema`
+prints the JSON Schema built from these models, and the README's reference table lists the same facts.
+
+Validators that check relations between fields report the key they blame with an `@relative.path: ` prefix
+on each line of the message; the loader turns that into the full key path and the line in the YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from ecsdelivery.config.fargate import FARGATE_CPU, LOG_RETENTION_DAYS, check_size
+from ecsdelivery.naming import Label
+
+# --- shared value types -------------------------------------------------------------------------------------
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def is_host_name(value: str) -> bool:
+    """True for a DNS host name: dot-separated labels of a-z, 0-9 and `-`, at most 253 characters.
+
+    A leading `*.` label is allowed (ALB host-header rules and certificates accept wildcards).
+    """
+    if not value or len(value) > 253 or value != value.lower():
+        return False
+    labels = value.split(".")
+    if labels[0] == "*" and len(labels) > 1:
+        labels = labels[1:]
+    return all(_HOST_LABEL.match(label) for label in labels)
+
+
+def _host_name(value: str) -> str:
+    if not is_host_name(value):
+        raise ValueError(
+            f"{value!r} is not a DNS host name (lowercase labels of a-z, 0-9 and '-', separated by dots, "
+            "each at most 63 characters, at most 253 in all)"
+        )
+    return value
+
+
+def _account_id(value: Any) -> Any:
+    # YAML reads an unquoted 12-digit id as an int; accept it when it is still 12 digits.
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 12:
+        return str(value)
+    if isinstance(value, str) and not _ACCOUNT.match(value):
+        raise ValueError(f"{value!r} is not an AWS account id (12 digits, quoted in YAML)")
+    return value
+
+
+def _env_value(value: Any) -> Any:
+    # Environment variables are strings; write YAML numbers and booleans as ECS would see them.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+HostName = Annotated[str, BeforeValidator(lambda v: _host_name(v) if isinstance(v, str) else v)]
+AccountId = Annotated[str, BeforeValidator(_account_id)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", min_length=1, max_length=32)]
+StackName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", min_length=1, max_length=64)]
+
+
+def _check_retention(value: int) -> int:
+    if value not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"{value} is not a CloudWatch Logs retention; legal values: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return value
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128:
+            raise ValueError(f"@{key}: tag keys are 1-128 characters")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"@{key}: tag keys starting with 'aws:' are reserved by AWS")
+        if len(value) > 256:
+            raise ValueError(f"@{key}: tag values are at most 256 characters")
+    return tags
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_default=False)
+
+
+# --- identity, state, promotion --------------------------------------------------------------------------------
+
+
+class StateConfig(_Model):
+    """Where Pulumi keeps this environment's state and how it encrypts secrets."""
+
+    backend_url: str | None = Field(
+        None,
+        description=(
+            "Pulumi backend URL, e.g. s3://acme-pulumi-state?region=us-east-1 or https://api.pulumi.com. "
+            "Default: none = a local file backend, file://.ecsdelivery/state under the project directory. "
+            "The --backend option and PULUMI_BACKEND_URL override it."
+        ),
+    )
+    secrets_provider: str = Field(
+        "passphrase",
+        description=(
+            "Pulumi secrets provider: passphrase (reads PULUMI_CONFIG_PASSPHRASE), awskms://..., "
+            "hashivault://..., gcpkms://..., azurekeyvault://... or default (Pulumi Cloud). Default: passphrase."
+        ),
+    )
+
+    @field_validator("backend_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^(file|s3|gs|azblob|https?)://", value):
+            raise ValueError(f"{value!r} is not a Pulumi backend URL; use file://, s3://, gs://, azblob:// or https://")
+        return value
+
+    @field_validator("secrets_provider")
+    @classmethod
+    def _provider(cls, value: str) -> str:
+        if value not in ("passphrase", "default") and not re.match(
+            r"^(awskms|hashivault|gcpkms|azurekeyvault)://", value
+        ):
+            raise ValueError(
+                f"{value!r} is not a secrets provider; legal values: passphrase, default, awskms://..., "
+                "hashivault://..., gcpkms://..., azurekeyvault://..."
+            )
+        return value
+
+
+class PromotionConfig(_Model):
+    """The order in which an image moves between environments."""
+
+    order: list[StackName] = Field(
+        default_factory=lambda: ["dev", "staging", "prod"],
+        min_length=1,
+        description="Environments an image is promoted through, in order. Default: [dev, staging, prod].",
+    )
+
+    @field_validator("order")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each environment appears once in the promotion order")
+        return value
+
+
+# --- platform ------------------------------------------------------------------------------------------------
+
+
+class CreatePlatform(_Model):
+    """This stack creates the platform: VPC, subnets, NAT, ECS cluster and the shared load balancer."""
+
+    mode: Literal["create"] = Field(description="`create`: this stack creates the platform.")
+    vpc_cidr: str = Field(
+        "10.0.0.0/16",
+        pattern=r"^(\d{1,3}\.){3}\d{1,3}/(1[6-9]|2[0-4])$",
+        description="IPv4 CIDR of the VPC, /16 to /24. Default: 10.0.0.0/16.",
+    )
+    availability_zones: int = Field(
+        2, ge=2, le=6, description="Number of availability zones (an ALB needs at least 2). 2-6. Default: 2."
+    )
+    nat: Literal["none", "single", "per_az"] = Field(
+        "none",
+        description=(
+            "NAT gateways for the private subnets: none (tasks run in public subnets with public IPs; cheapest), "
+            "single (one NAT gateway, about 33 USD a month), per_az (one per zone, highly available). Default: none."
+        ),
+    )
+    domain: HostName | None = Field(
+        None, description="DNS domain the services' host names live under, e.g. dev.example.com. Default: none."
+    )
+    certificate_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$",
+        description="ACM certificate ARN for the HTTPS listener; without one the load balancer serves HTTP only. "
+        "Default: none.",
+    )
+    hosted_zone_id: str | None = Field(
+        None,
+        pattern=r"^Z[A-Z0-9]{1,32}$",
+        description="Route 53 hosted zone ID in which to create alias records for the services' hosts. "
+        "Default: none (no DNS records).",
+    )
+    load_balancer_deletion_protection: bool = Field(
+        False, description="Turn on deletion protection for the load balancer. Default: false."
+    )
+    idle_timeout: int = Field(60, ge=1, le=4000, description="Load balancer idle timeout in seconds. Default: 60.")
+
+    @model_validator(mode="after")
+    def _vpc_cidr(self) -> CreatePlatform:
+        if any(int(octet) > 255 for octet in self.vpc_cidr.split("/")[0].split(".")):
+            raise ValueError(f"@vpc_cidr: {self.vpc_cidr!r} is not an IPv4 CIDR")
+        return self
+
+
+class StackPlatform(_Model):
+    """The platform is read from another stack's outputs (previews use dev's)."""
+
+    mode: Literal["stack"] = Field(description="`stack`: use the platform another stack created.")
+    stack: StackName = Field(description="Name of the stack whose platform outputs are used, e.g. dev. Required.")
+
+
+class ExistingPlatform(_Model):
+    """The platform is managed elsewhere: give the IDs of what exists."""
+
+    mode: Literal["existing"] = Field(description="`existing`: use resources managed outside ecsdelivery.")
+    vpc_id: str = Field(pattern=r"^vpc-[0-9a-f]{8,17}$", description="VPC ID. Required.")
+    private_subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        min_length=1, description="Subnets the tasks run in. Required."
+    )
+    public_subnet_ids: list[Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list, description="Public subnets of the load balancer. Default: []."
+    )
+    cluster_name: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Name of the ECS cluster the services join. Required."
+    )
+    listener_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/.+$",
+        description="ARN of the load balancer listener the services' rules attach to. Required.",
+    )
+    alb_security_group_id: str = Field(
+        pattern=r"^sg-[0-9a-f]{8,17}$",
+        description="Security group of the load balancer; tasks accept traffic from it. Required.",
+    )
+    alb_dns_name: HostName = Field(description="DNS name of the load balancer. Required.")
+    alb_zone_id: str = Field(
+        pattern=r"^Z[A-Z0-9]{1,32}$", description="Canonical hosted zone ID of the load balancer. Required."
+    )
+
+
+PlatformConfig = Annotated[
+    CreatePlatform | StackPlatform | ExistingPlatform,
+    Field(discriminator="mode"),
+]
+
+
+# --- ECR -----------------------------------------------------------------------------------------------------
+
+
+class EcrLifecycle(_Model):
+    """Which images the repository keeps."""
+
+    keep_release_tags: int = Field(
+        30, ge=1, le=1000, description="Release-tagged images kept (the newest). Default: 30."
+    )
+    release_tag_prefixes: list[str] = Field(
+        default_factory=lambda: ["v"],
+        min_length=1,
+        description="Tag prefixes that mark a release, e.g. v1.4.0. Default: [v].",
+    )
+    expire_transient_days: int = Field(
+        14, ge=1, le=3650, description="Days to keep build tags (sha-*, pr-*). Default: 14."
+    )
+    untagged_days: int = Field(1, ge=1, le=3650, description="Days to keep untagged images. Default: 1.")
+
+
+class EcrConfig(_Model):
+    """The ECR repository the services pull from. It outlives every environment."""
+
+    name: str = Field(
+        pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+        min_length=2,
+        max_length=256,
+        description="Repository name, e.g. acme/web. Required.",
+    )
+    create: bool = Field(
+        False,
+        description=(
+            "Whether this stack creates the repository. Only the `shared` stack does; the others reference it, "
+            "so destroying them never deletes the repository. Default: false."
+        ),
+    )
+    registry_account: AccountId | None = Field(
+        None, description="Account that owns the repository. Default: the first of `accounts`."
+    )
+    region: str | None = Field(None, description="Region of the repository. Default: the stack's `region`.")
+    pull_accounts: list[AccountId] = Field(
+        default_factory=list,
+        description="Other accounts allowed to pull (granted by the repository policy). Default: [].",
+    )
+    image_tag_mutability: Literal["IMMUTABLE", "MUTABLE"] = Field(
+        "IMMUTABLE", description="IMMUTABLE or MUTABLE. Default: IMMUTABLE (a tag always means one image)."
+    )
+    scan_on_push: bool = Field(True, description="Scan images for vulnerabilities on push. Default: true.")
+    lifecycle: EcrLifecycle = Field(default_factory=EcrLifecycle, description="Image expiry rules.")
+
+
+# --- services ------------------------------------------------------------------------------------------------
+
+
+class SecretRef(_Model):
+    """A secret injected as an environment variable: exactly one of `ssm` or `secrets_manager`."""
+
+    ssm: str | None = Field(None, min_length=1, description="SSM parameter name (/app/db-url) or ARN.")
+    secrets_manager: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
+        description="Secrets Manager secret ARN.",
+    )
+    key: str | None = Field(None, min_length=1, description="JSON key inside the Secrets Manager secret.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SecretRef:
+        if (self.ssm is None) == (self.secrets_manager is None):
+            raise ValueError("give exactly one of 'ssm' or 'secrets_manager'")
+        if self.key is not None and self.secrets_manager is None:
+            raise ValueError("@key: 'key' applies to 'secrets_manager' secrets only")
+        return self
+
+
+class ContainerHealthCheck(_Model):
+    """The container's own health check (runs inside the task)."""
+
+    command: list[str] = Field(
+        min_length=1,
+        description='Command, e.g. ["CMD-SHELL", "wget -qO- localhost:8080/healthz || exit 1"]. Required.',
+    )
+    interval: int = Field(10, ge=5, le=300, description="Seconds between checks, 5-300. Default: 10.")
+    timeout: int = Field(5, ge=2, le=120, description="Seconds before a check fails, 2-120. Default: 5.")
+    retries: int = Field(3, ge=1, le=10, description="Failures before unhealthy, 1-10. Default: 3.")
+    start_period: int = Field(0, ge=0, le=300, description="Grace seconds after start, 0-300. Default: 0.")
+
+
+class ContainerConfig(_Model):
+    """One container of a service's task."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Container name, unique within the service. Required."
+    )
+    image: str | None = Field(
+        None,
+        min_length=1,
+        description="Image reference. Default: none = the deploy image (given by --image, promoted by digest).",
+    )
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Port the container listens on, 1-65535. Default: none (sidecars)."
+    )
+    cpu: int | None = Field(None, ge=0, le=16384, description="CPU units reserved for the container. Default: none.")
+    memory: int | None = Field(None, ge=6, description="Hard memory limit in MiB. Default: none (the task's).")
+    memory_reservation: int | None = Field(None, ge=6, description="Soft memory limit in MiB. Default: none.")
+    environment: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], EnvValue] = Field(
+        default_factory=dict, description="Environment variables. Default: {}."
+    )
+    secrets: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], SecretRef] = Field(
+        default_factory=dict,
+        description="Secret environment variables: NAME: {ssm: NAME_OR_ARN} or NAME: {secrets_manager: ARN, "
+        "key: JSON_KEY}. Default: {}.",
+    )
+    command: list[str] | None = Field(None, description="Overrides the image's CMD. Default: none.")
+    entry_point: list[str] | None = Field(None, description="Overrides the image's ENTRYPOINT. Default: none.")
+    health_check: ContainerHealthCheck | None = Field(None, description="Container health check. Default: none.")
+    essential: bool = Field(True, description="The task stops when this container stops. Default: true.")
+    read_only_root_filesystem: bool = Field(True, description="Mount the root file system read-only. Default: true.")
+    stop_timeout: int = Field(10, ge=2, le=120, description="Seconds between SIGTERM and SIGKILL, 2-120. Default: 10.")
+
+    @model_validator(mode="after")
+    def _memory(self) -> ContainerConfig:
+        if self.memory is not None and self.memory_reservation is not None and self.memory_reservation > self.memory:
+            raise ValueError("@memory_reservation: must not exceed memory")
+        return self
+
+
+class AutoscalingConfig(_Model):
+    """Target-tracking scaling of the desired count."""
+
+    enabled: bool = Field(False, description="Scale the service automatically. Default: false.")
+    min: int = Field(1, ge=0, le=1000, description="Fewest tasks. Default: 1.")
+    max: int = Field(4, ge=1, le=1000, description="Most tasks. Default: 4.")
+    cpu_target: int | None = Field(60, ge=1, le=100, description="Average CPU percent to hold. Default: 60.")
+    memory_target: int | None = Field(None, ge=1, le=100, description="Average memory percent to hold. Default: none.")
+    requests_per_target: int | None = Field(
+        None, ge=1, description="ALB requests per task to hold (needs routing). Default: none."
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingConfig:
+        if self.min > self.max:
+            raise ValueError(f"@min: min ({self.min}) must not exceed max ({self.max})")
+        if self.enabled and not (self.cpu_target or self.memory_target or self.requests_per_target):
+            raise ValueError("give at least one of cpu_target, memory_target, requests_per_target")
+        return self
+
+
+class CapacityConfig(_Model):
+    """How tasks split between Fargate on-demand and Fargate Spot (capacity provider strategy)."""
+
+    on_demand_weight: int = Field(1, ge=0, le=1000, description="Relative share of FARGATE tasks. Default: 1.")
+    spot_weight: int = Field(0, ge=0, le=1000, description="Relative share of FARGATE_SPOT tasks. Default: 0.")
+    on_demand_base: int = Field(
+        0, ge=0, le=100000, description="Tasks always placed on-demand before the weights apply. Default: 0."
+    )
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> CapacityConfig:
+        if self.on_demand_weight == 0 and self.spot_weight == 0:
+            raise ValueError("at least one of on_demand_weight and spot_weight must be above 0")
+        return self
+
+    @property
+    def spot_only(self) -> bool:
+        """True when every task runs on Fargate Spot."""
+        return self.on_demand_weight == 0 and self.on_demand_base == 0
+
+
+class TargetHealthCheck(_Model):
+    """The load balancer's health check of each task. Defaults hold a 15 s rollout (DESIGN.md)."""
+
+    path: str = Field("/healthz", pattern=r"^/", max_length=1024, description="HTTP path. Default: /healthz.")
+    interval: int = Field(5, ge=5, le=300, description="Seconds between checks, 5-300. Default: 5.")
+    timeout: int = Field(4, ge=2, le=120, description="Seconds before a check fails, 2-120. Default: 4.")
+    healthy_threshold: int = Field(2, ge=2, le=10, description="Successes before healthy, 2-10. Default: 2.")
+    unhealthy_threshold: int = Field(2, ge=2, le=10, description="Failures before unhealthy, 2-10. Default: 2.")
+    matcher: str = Field(
+        "200-399",
+        pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$",
+        description="HTTP codes that count as healthy, e.g. 200 or 200-399. Default: 200-399.",
+    )
+
+    @model_validator(mode="after")
+    def _timeout(self) -> TargetHealthCheck:
+        if self.timeout >= self.interval:
+            raise ValueError(f"@timeout: must be less than interval ({self.interval})")
+        return self
+
+
+class DeploymentConfig(_Model):
+    """How ECS replaces tasks on a deploy, and how fast traffic moves."""
+
+    minimum_healthy_percent: int = Field(
+        100, ge=0, le=100, description="Tasks kept running during a deploy, percent. Default: 100."
+    )
+    maximum_percent: int = Field(
+        200, ge=100, le=200, description="Tasks allowed during a deploy, percent, 100-200. Default: 200."
+    )
+    circuit_breaker: bool = Field(True, description="Stop a deploy whose tasks keep failing. Default: true.")
+    rollback: bool = Field(True, description="Roll back when the circuit breaker trips. Default: true.")
+    health_check: TargetHealthCheck = Field(default_factory=TargetHealthCheck, description="Load balancer check.")
+    deregistration_delay: int = Field(
+        5, ge=0, le=3600, description="Seconds an old task drains before it stops, 0-3600. Default: 5."
+    )
+    grace_period: int = Field(
+        10, ge=0, le=7200, description="Seconds failing health checks are ignored after start. Default: 10."
+    )
+
+    @model_validator(mode="after")
+    def _rollback(self) -> DeploymentConfig:
+        if self.rollback and not self.circuit_breaker:
+            raise ValueError("@rollback: rollback needs circuit_breaker: true")
+        return self
+
+    @property
+    def worst_case_switch_seconds(self) -> int:
+        """Time for a new task to take traffic and the old one to drain: interval x healthy threshold + delay."""
+        return self.health_check.interval * self.health_check.healthy_threshold + self.deregistration_delay
+
+
+class RoutingConfig(_Model):
+    """The listener rule that sends traffic to the service."""
+
+    host: HostName | None = Field(
+        None, description="Host header to match, e.g. api.example.com. Default: none (any host)."
+    )
+    path_patterns: list[Annotated[str, Field(pattern=r"^/", max_length=128)]] = Field(
+        default_factory=lambda: ["/*"], min_length=1, max_length=5, description="Path patterns. Default: [/*]."
+    )
+    priority: int | None = Field(
+        None,
+        ge=1,
+        le=50000,
+        description="Listener rule priority, 1-50000, unique per listener. Default: 100 + 10 x the service's "
+        "position; previews use the preview priority scheme.",
+    )
+    container: str | None = Field(
+        None, description="Container that receives the traffic. Default: the first container with a port."
+    )
+
+
+class ServiceConfig(_Model):
+    """One ECS service: its task, scaling, deployment and routing."""
+
+    containers: list[ContainerConfig] = Field(min_length=1, description="The task's containers. Required.")
+    cpu: int = Field(
+        256,
+        json_schema_extra={"enum": list(FARGATE_CPU)},
+        description=f"Task CPU units: {', '.join(map(str, FARGATE_CPU))}. Default: 256.",
+    )
+    memory: int = Field(512, description="Task memory in MiB; must fit cpu (see Fargate sizes). Default: 512.")
+    architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="x86_64 or arm64. Default: x86_64.")
+    desired_count: int = Field(1, ge=0, le=1000, description="Tasks to run (autoscaling moves it). Default: 1.")
+    autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="Autoscaling.")
+    capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="On-demand/Spot split.")
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig, description="Deploy behaviour.")
+    routing: RoutingConfig | None = Field(
+        None, description="Load balancer routing. Default: none (no load balancer; a worker)."
+    )
+    log_retention_days: int = Field(
+        30,
+        json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
+        description=f"Log retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}. Default: 30.",
+    )
+    exec: bool = Field(False, description="Allow ECS Exec (shell into running tasks). Default: false.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on this service's resources.")
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _check_retention(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_tags(value)
+
+    @field_validator("containers")
+    @classmethod
+    def _unique_names(cls, containers: list[ContainerConfig]) -> list[ContainerConfig]:
+        seen: dict[str, int] = {}
+        problems = []
+        for index, container in enumerate(containers):
+            if container.name in seen:
+                problems.append(
+                    f"@[{index}].name: duplicate container name {container.name!r} "
+                    f"(also containers[{seen[container.name]}])"
+                )
+            seen.setdefault(container.name, index)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return containers
+
+    @model_validator(mode="after")
+    def _relations(self) -> ServiceConfig:
+        problems = []
+        size = check_size(self.cpu, self.memory)
+        if size:
+            problems.append(f"@{'memory' if self.cpu in FARGATE_CPU else 'cpu'}: {size}")
+        else:
+            container_cpu = sum(c.cpu or 0 for c in self.containers)
+            if container_cpu > self.cpu:
+                problems.append(f"@containers: containers reserve {container_cpu} cpu units, the task has {self.cpu}")
+            container_memory = sum(c.memory or c.memory_reservation or 0 for c in self.containers)
+            if container_memory > self.memory:
+                problems.append(f"@containers: containers reserve {container_memory} MiB, the task has {self.memory}")
+        if not any(c.essential for c in self.containers):
+            problems.append("@containers: at least one container must be essential")
+        if self.autoscaling.enabled and not self.autoscaling.min <= self.desired_count <= self.autoscaling.max:
+            problems.append(
+                f"@desired_count: {self.desired_count} is outside autoscaling min..max "
+                f"({self.autoscaling.min}..{self.autoscaling.max})"
+            )
+        if self.routing is not None:
+            names = {c.name: c for c in self.containers}
+            if self.routing.container is not None:
+                target = names.get(self.routing.container)
+                if target is None:
+                    problems.append(
+                        f"@routing.container: no container named {self.routing.container!r}; "
+                        f"legal values: {', '.join(names)}"
+                    )
+                elif target.port is None:
+                    problems.append(f"@routing.container: container {target.name!r} has no port")
+            elif self.target_container is None:
+                problems.append("@routing: routing needs a container with a port")
+        elif self.autoscaling.enabled and self.autoscaling.requests_per_target:
+            problems.append("@autoscaling.requests_per_target: needs routing (a load balancer)")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def target_container(self) -> ContainerConfig | None:
+        """The container the load balancer sends traffic to (None for a service without a port)."""
+        if self.routing is not None and self.routing.container is not None:
+            return next((c for c in self.containers if c.name == self.routing.container), None)
+        return next((c for c in self.containers if c.port is not None), None)
+
+
+# --- previews ------------------------------------------------------------------------------------------------
+
+_TEMPLATE_FIELDS = {"pr", "service", "app"}
+
+
+class PreviewSettings(_Model):
+    """How each pull request's preview is named, sized, routed and expired.
+
+    In a preview stack (`preview` loaded with a PR number) these settings override every service: task size,
+    log retention, Spot capacity, one task without autoscaling, the host from `host_template` and the listener
+    rule priority `priority_base + (pr mod slots) x services_per_pr + service index`. Two open PRs whose numbers
+    are equal modulo `slots` (e.g. 42 and 1042 with 1000 slots) would get the same priorities; the driver refuses
+    the second while the first exists.
+    """
+
+    host_template: str = Field(
+        "pr-{pr}.preview.example.com",
+        description="Host name of a preview service; placeholders {pr}, {service}, {app}. A stack with more than "
+        "one routed service needs {service}. Default: pr-{pr}.preview.example.com.",
+    )
+    ttl_hours: int = Field(
+        72, ge=1, le=24 * 90, description="Hours after its last deploy that a preview expires. Default: 72."
+    )
+    platform_stack: StackName = Field("dev", description="Stack whose platform previews use. Default: dev.")
+    cpu: int | None = Field(
+        256, description="Task CPU of every preview service; none keeps the service's. Default: 256."
+    )
+    memory: int | None = Field(
+        512, description="Task memory of every preview service; none keeps the service's. Default: 512."
+    )
+    log_retention_days: int = Field(
+        3,
+        json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
+        description="Log retention of preview services, days. Default: 3.",
+    )
+    spot: bool = Field(True, description="Run previews on Fargate Spot only. Default: true.")
+    priority_base: int = Field(
+        10000, ge=1, le=50000, description="First listener priority previews use. Default: 10000."
+    )
+    slots: int = Field(1000, ge=1, le=50000, description="PR numbers are taken modulo this. Default: 1000.")
+    services_per_pr: int = Field(
+        10, ge=1, le=100, description="Priorities reserved per PR (most routed services). Default: 10."
+    )
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        return _check_retention(value)
+
+    @model_validator(mode="after")
+    def _checks(self) -> PreviewSettings:
+        problems = []
+        try:
+            fields = {f for f in re.findall(r"\{([^{}]*)\}", self.host_template)}
+            unknown = fields - _TEMPLATE_FIELDS
+            if unknown:
+                raise ValueError(f"unknown placeholder {{{sorted(unknown)[0]}}}")
+            sample = self.render_host(pr=12345, service="web", app="web")
+            if not is_host_name(sample):
+                raise ValueError(f"renders {sample!r}, which is not a DNS host name")
+        except (ValueError, IndexError, KeyError) as err:
+            problems.append(f"@host_template: {err}; placeholders: {{pr}}, {{service}}, {{app}}")
+        if self.cpu is not None and self.memory is not None:
+            size = check_size(self.cpu, self.memory)
+            if size:
+                problems.append(f"@{'memory' if self.cpu in FARGATE_CPU else 'cpu'}: {size}")
+        last = self.priority_base + (self.slots - 1) * self.services_per_pr + self.services_per_pr - 1
+        if last > 50000:
+            problems.append(
+                f"@slots: priority_base + slots x services_per_pr reaches {last}; listener priorities end at 50000"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def render_host(self, *, pr: int, service: str, app: str) -> str:
+        """The host name of `service` in the preview of PR `pr`."""
+        return self.host_template.format(pr=pr, service=service, app=app)
+
+    def priority(self, pr: int, service_index: int) -> int:
+        """Listener rule priority of the `service_index`-th routed service of PR `pr`."""
+        return self.priority_base + (pr % self.slots) * self.services_per_pr + service_index
+
+
+# --- the stack -----------------------------------------------------------------------------------------------
+
+
+class StackConfig(_Model):
+    """One environment: everything a stack file (with its imports) says, validated.
+
+    Example:
+        config = load_stack("dev")
+        config.services["web"].containers[0].port   # 8080
+        config.label.id                              # "acme-dev-web"
+    """
+
+    namespace: Name = Field(description="Organisation or team prefix of every name, e.g. acme. Required.")
+    app: Name = Field(description="Application name, e.g. web. Required.")
+    environment: StackName = Field(
+        description="Stage: dev, staging, prod, shared or preview. Default: the stack file's name."
+    )
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region. Required.")
+    accounts: list[AccountId] = Field(
+        min_length=1,
+        description="AWS account ids this environment may deploy to (quoted strings); a deploy with credentials "
+        "for another account is refused. Required.",
+    )
+    protected: bool = Field(
+        False, description="Changes and destroys need confirmation (--yes in CI). Default: false (prod sets true)."
+    )
+    state: StateConfig = Field(default_factory=StateConfig, description="Pulumi state backend and secrets provider.")
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig, description="Promotion order.")
+    platform: PlatformConfig | None = Field(
+        None, description="Network, cluster and load balancer. Default: none (allowed only without services)."
+    )
+    ecr: EcrConfig = Field(description="The image repository. Required.")
+    services: dict[Name, ServiceConfig] = Field(
+        default_factory=dict, description="Services by name. Default: {} (e.g. the shared stack)."
+    )
+    preview: PreviewSettings = Field(default_factory=PreviewSettings, description="Preview settings.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource. Default: {}.")
+
+    # Set by the loader, never written in a stack file.
+    pr: SkipJsonSchema[int | None] = Field(None, description="PR number of a preview stack.")
+    stack_file: SkipJsonSchema[str | None] = Field(None, description="Name of the stack file (without .yaml).")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_tags(value)
+
+    @model_validator(mode="after")
+    def _relations(self) -> StackConfig:
+        problems = []
+        if self.services and self.platform is None:
+            problems.append("@platform: services need a platform (mode create, stack or existing)")
+        if self.ecr.registry_account is None:
+            self.ecr.registry_account = self.accounts[0]
+        if self.ecr.region is None:
+            self.ecr.region = self.region
+        if self.environment == "preview" and isinstance(self.platform, CreatePlatform):
+            problems.append(
+                "@platform.mode: previews never create a platform; use mode stack (platform_stack) or existing"
+            )
+        if (
+            self.environment == "preview"
+            and isinstance(self.platform, StackPlatform)
+            and self.platform.stack != self.preview.platform_stack
+        ):
+            problems.append(
+                f"@platform.stack: {self.platform.stack!r} differs from preview.platform_stack "
+                f"{self.preview.platform_stack!r}"
+            )
+        if isinstance(self.platform, StackPlatform) and self.platform.stack == self.stack_file:
+            problems.append("@platform.stack: a stack cannot read its platform from itself")
+        if self.pr is not None:
+            problems.extend(self._apply_preview(self.pr))
+        else:
+            problems.extend(self._assign_priorities())
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _assign_priorities(self) -> list[str]:
+        used: dict[int, str] = {}
+        problems = []
+        for index, (name, service) in enumerate(self.services.items()):
+            if service.routing is None:
+                continue
+            if service.routing.priority is None:
+                service.routing.priority = 100 + 10 * index
+            other = used.get(service.routing.priority)
+            if other is not None:
+                problems.append(
+                    f"@services.{name}.routing.priority: {service.routing.priority} is also used by service {other!r}"
+                )
+            used[service.routing.priority] = name
+        return problems
+
+    def _apply_preview(self, pr: int) -> list[str]:
+        """Preview settings win over the services' own: size, Spot, one task, host and priority."""
+        settings = self.preview
+        routed = [name for name, service in self.services.items() if service.routing is not None]
+        problems = []
+        if len(routed) > settings.services_per_pr:
+            problems.append(
+                f"@preview.services_per_pr: {len(routed)} routed services exceed services_per_pr "
+                f"({settings.services_per_pr})"
+            )
+        if len(routed) > 1 and "{service}" not in settings.host_template:
+            problems.append("@preview.host_template: several routed services need {service} in the template")
+        for name, service in self.services.items():
+            if settings.cpu is not None:
+                service.cpu = settings.cpu
+            if settings.memory is not None:
+                service.memory = settings.memory
+            size = check_size(service.cpu, service.memory)
+            if size:
+                problems.append(f"@services.{name}.cpu: {size}")
+            service.log_retention_days = settings.log_retention_days
+            service.desired_count = 1
+            service.autoscaling = AutoscalingConfig(enabled=False)
+            if settings.spot:
+                service.capacity = CapacityConfig(on_demand_weight=0, spot_weight=1, on_demand_base=0)
+            if service.routing is not None:
+                host = settings.render_host(pr=pr, service=name, app=self.app)
+                if not is_host_name(host):
+                    problems.append(f"@preview.host_template: renders {host!r}, which is not a DNS host name")
+                service.routing.host = host
+                service.routing.priority = settings.priority(pr, routed.index(name))
+        return problems
+
+    @property
+    def is_preview(self) -> bool:
+        """True for a `pr-<N>` stack."""
+        return self.pr is not None
+
+    @property
+    def stack_name(self) -> str:
+        """The Pulumi stack name: `pr-<N>` for previews, otherwise the stack file's name."""
+        if self.pr is not None:
+            return f"pr-{self.pr}"
+        return self.stack_file or self.environment
+
+    @property
+    def label(self) -> Label:
+        """The naming label of this stack: namespace, environment, app, plus `pr-<N>` for previews."""
+        attributes = (f"pr-{self.pr}",) if self.pr is not None else ()
+        return Label(self.namespace, self.environment, self.app, attributes, dict(self.tags))
+
+    def service_label(self, service: str) -> Label:
+        """The label of one service: the stack label with the service name as an attribute unless it is the app.
+
+        For app "web": service "web" of dev -> acme-dev-web; service "worker" of PR 42 -> acme-preview-web-worker-pr-42.
+        """
+        attributes = [] if service == self.app else [service]
+        if self.pr is not None:
+            attributes.append(f"pr-{self.pr}")
+        extra = {**self.tags, **self.services[service].tags} if service in self.services else dict(self.tags)
+        return Label(self.namespace, self.environment, self.app, tuple(attributes), extra)
+
+    @property
+    def repository_url(self) -> str:
+        """`<account>.dkr.ecr.<region>.amazonaws.com/<name>` of the ECR repository."""
+        account = self.ecr.registry_account or self.accounts[0]
+        return f"{account}.dkr.ecr.{self.ecr.region or self.region}.amazonaws.com/{self.ecr.name}"
+
+
+__all__ = [
+    "AutoscalingConfig",
+    "CapacityConfig",
+    "ContainerConfig",
+    "ContainerHealthCheck",
+    "CreatePlatform",
+    "DeploymentConfig",
+    "EcrConfig",
+    "EcrLifecycle",
+    "ExistingPlatform",
+    "PlatformConfig",
+    "PreviewSettings",
+    "PromotionConfig",
+    "RoutingConfig",
+    "SecretRef",
+    "ServiceConfig",
+    "StackConfig",
+    "StackPlatform",
+    "StateConfig",
+    "TargetHealthCheck",
+    "is_host_name",
+]
