@@ -1,0 +1,946 @@
+"""Check the AWS payloads a program builds against botocore's bundled service models, offline.
+
+Pulumi's mocks accept anything (`cpu="-1"`, a port of 70000, a lifecycle rule with a misspelt `countType`);
+AWS would reject them at deploy time. This module turns the inputs recorded for each resource into the request
+the AWS provider would send and checks it in three passes:
+
+1. `botocore.validate.ParamValidator` against the operation's input shape: required keys, unknown keys, types,
+   minimum lengths and values.
+2. A walk over the same shapes for what `ParamValidator` skips: enum values, maximum lengths and item counts,
+   maximum numbers and string patterns. The models' patterns are Java regular expressions; `\\p{L}`-style
+   classes are widened to Python equivalents (`\\w`, `\\s`) so the check never rejects a value AWS accepts,
+   and a pattern that still does not compile is skipped.
+3. Rules the models do not hold, taken from the AWS documentation: Fargate task sizes, port ranges, container
+   health-check bounds, ELBv2 condition values, CloudWatch Logs retention days, the ECR lifecycle policy JSON,
+   and IAM policy documents.
+
+Every problem is one line: `resources[<logical name>].<path in the API request>: <what is wrong>`, e.g.
+`resources[acme-dev-web-task].containerDefinitions[0].portMappings[0].containerPort: 70000 exceeds 65535`.
+
+    problems = check_resource("aws:ecs/taskDefinition:TaskDefinition", "web-task", inputs)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+from typing import Any
+
+#: How the mock recorder prints a value the engine does not know yet; such values are left out of payloads.
+UNKNOWN = "<unknown>"
+
+Payload = dict[str, Any]
+
+# --------------------------------------------------------------------------------------------------------------
+# botocore models
+
+
+@cache
+def _service_model(service: str) -> Any:
+    import botocore.session  # deferred: botocore costs ~50 ms to import, only synth needs it
+
+    return botocore.session.get_session().get_service_model(service)
+
+
+@cache
+def input_shape(service: str, operation: str) -> Any:
+    """The input shape of `operation` in `service`'s bundled model (e.g. "ecs", "RegisterTaskDefinition")."""
+    return _service_model(service).operation_model(operation).input_shape
+
+
+_JAVA_CLASSES_IN_SET = {
+    # Widened on purpose: a superset never rejects a value AWS accepts.
+    "L": r"\w",
+    "N": r"\w",
+    "Z": r"\s",
+    "Print": r"\x20-\x7e",
+    "ASCII": r"\x00-\x7f",
+}
+
+
+def java_pattern_to_python(pattern: str) -> re.Pattern[str] | None:
+    """Compile a Java pattern from a service model as a Python regex, or None when it cannot be used.
+
+    `\\p{X}` classes become Python classes (widened: letters and numbers to `\\w`, separators to `\\s`);
+    patterns that still fail to compile (nested classes, surrogate ranges) return None and are skipped.
+    """
+    out: list[str] = []
+    in_set = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in "pP" and i + 2 < len(pattern) and pattern[i + 2] == "{":
+                end = pattern.find("}", i + 3)
+                if end < 0 or nxt == "P":
+                    return None
+                replacement = _JAVA_CLASSES_IN_SET.get(pattern[i + 3 : end])
+                if replacement is None:
+                    return None
+                out.append(replacement if in_set else f"[{replacement}]")
+                i = end + 1
+                continue
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if ch == "[":
+            if in_set:
+                return None  # Java's nested classes and intersections have no Python equivalent
+            in_set = True
+        elif ch == "]" and in_set:
+            in_set = False
+        out.append(ch)
+        i += 1
+    try:
+        return re.compile("".join(out))
+    except re.error:
+        return None
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    return java_pattern_to_python(pattern)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _join(path: str, key: str) -> str:
+    if not key:
+        return path
+    return f"{path}.{key}" if path else key
+
+
+def _param_validator_problems(params: Payload, shape: Any) -> list[tuple[str, str]]:
+    from botocore.validate import ParamValidator
+
+    report = ParamValidator().validate(params, shape)
+    found: list[tuple[str, str]] = []
+    # `_errors` holds (reason, name, details); the public report is one prose string without structure.
+    for reason, name, details in getattr(report, "_errors", []):
+        path = name.lstrip(".")
+        if reason == "missing required field":
+            found.append((_join(path, details["required_name"]), "is required"))
+        elif reason == "unknown field":
+            found.append((_join(path, details["unknown_param"]), "is not a field of this AWS request"))
+        elif reason == "invalid type":
+            expected = " or ".join(t.split("'")[1] if "'" in t else t for t in details["valid_types"])
+            found.append((path, f"{_short(details['param'])} has the wrong type (expected {expected})"))
+        elif reason == "invalid range":
+            found.append((path, f"{details['param']} is below the minimum {details['min_allowed']}"))
+        elif reason == "invalid length":
+            found.append((path, f"length {details['param']} is below the minimum {details['min_allowed']}"))
+        else:
+            found.append((path, reason))
+    if report.has_errors() and not found:
+        found.append(("", report.generate_report()))
+    return found
+
+
+def _walk(value: Any, shape: Any, path: str, found: list[tuple[str, str]]) -> None:
+    """Enum, maximum and pattern checks over a value already type-checked by ParamValidator."""
+    meta = shape.metadata
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in shape.members:
+                _walk(item, shape.members[key], _join(path, key), found)
+    elif kind == "list" and isinstance(value, list | tuple):
+        if "max" in meta and len(value) > meta["max"]:
+            found.append((path, f"{len(value)} items exceed the maximum of {meta['max']}"))
+        for index, item in enumerate(value):
+            _walk(item, shape.member, f"{path}[{index}]", found)
+    elif kind == "map" and isinstance(value, Mapping):
+        if "max" in meta and len(value) > meta["max"]:
+            found.append((path, f"{len(value)} entries exceed the maximum of {meta['max']}"))
+        for key, item in value.items():
+            _walk(key, shape.key, f"{path} (key {key!r})", found)
+            _walk(item, shape.value, f"{path}.{key}", found)
+    elif kind == "string" and isinstance(value, str):
+        enum = getattr(shape, "enum", None) or meta.get("enum")
+        if enum and value not in enum:
+            found.append((path, f"{_short(value)} is not one of {', '.join(enum)}"))
+        if "max" in meta and len(value) > meta["max"]:
+            found.append((path, f"length {len(value)} exceeds the maximum of {meta['max']}"))
+        pattern = meta.get("pattern")
+        compiled = _compiled(pattern) if pattern else None
+        if compiled is not None and compiled.fullmatch(value) is None:
+            found.append((path, f"{_short(value)} does not match the pattern {pattern}"))
+    elif (
+        kind in ("integer", "long", "float", "double")
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and "max" in meta
+        and value > meta["max"]
+    ):
+        found.append((path, f"{value} exceeds {meta['max']}"))
+
+
+def validate_request(service: str, operation: str, params: Payload) -> list[tuple[str, str]]:
+    """(path, problem) pairs for `params` as the input of `service`'s `operation`, in both passes."""
+    shape = input_shape(service, operation)
+    found = _param_validator_problems(params, shape)
+    _walk(params, shape, "", found)
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Rules from the AWS documentation that the models do not carry
+
+#: Fargate task sizes: CPU units -> allowed memory (MiB). "Task CPU and memory", Amazon ECS developer guide.
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+
+#: CloudWatch Logs `PutRetentionPolicy` accepts only these day counts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922)
+LOG_RETENTION_DAYS += (3288, 3653)
+
+#: Log drivers Fargate tasks may use ("Fargate task definition considerations").
+FARGATE_LOG_DRIVERS = ("awslogs", "splunk", "awsfirelens")
+
+_CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_TARGET_GROUP_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
+_HOST_VALUE = re.compile(r"[A-Za-z0-9.*?-]{1,128}")
+_HTTP_CODES = re.compile(r"\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _in_range(found: list[tuple[str, str]], path: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value > high:
+            found.append((path, f"{value} exceeds {high}"))
+        elif value < low:
+            found.append((path, f"{value} is below the minimum {low}"))
+
+
+def container_definition_rules(containers: Any, *, fargate: bool, awsvpc: bool) -> list[tuple[str, str]]:
+    """Documented ECS limits on container definitions that the ECS model leaves unconstrained."""
+    found: list[tuple[str, str]] = []
+    if not isinstance(containers, list):
+        return found
+    names: set[str] = set()
+    for index, container in enumerate(containers):
+        base = f"containerDefinitions[{index}]"
+        if not isinstance(container, Mapping):
+            continue
+        name = container.get("name")
+        if isinstance(name, str):
+            if not _CONTAINER_NAME.fullmatch(name):
+                found.append((f"{base}.name", f"{name!r} must be 1-255 letters, digits, hyphens or underscores"))
+            if name in names:
+                found.append((f"{base}.name", f"{name!r} is used by another container"))
+            names.add(name)
+        image = container.get("image")
+        if isinstance(image, str) and (not image or len(image) > 255 or any(c.isspace() for c in image)):
+            found.append((f"{base}.image", f"{_short(image)} must be 1-255 characters without spaces"))
+        for p, mapping in enumerate(container.get("portMappings") or []):
+            if not isinstance(mapping, Mapping):
+                continue
+            where = f"{base}.portMappings[{p}]"
+            _in_range(found, f"{where}.containerPort", mapping.get("containerPort"), 1, 65535)
+            _in_range(found, f"{where}.hostPort", mapping.get("hostPort"), 0, 65535)
+            host, port = mapping.get("hostPort"), mapping.get("containerPort")
+            if awsvpc and host is not None and port is not None and host != port:
+                found.append((f"{where}.hostPort", f"{host} must equal containerPort {port} in awsvpc mode"))
+        check = container.get("healthCheck")
+        if isinstance(check, Mapping):
+            where = f"{base}.healthCheck"
+            _in_range(found, f"{where}.interval", check.get("interval"), 5, 300)
+            _in_range(found, f"{where}.timeout", check.get("timeout"), 2, 120)
+            _in_range(found, f"{where}.retries", check.get("retries"), 1, 10)
+            _in_range(found, f"{where}.startPeriod", check.get("startPeriod"), 0, 300)
+            command = check.get("command")
+            if isinstance(command, list) and command and command[0] not in ("CMD", "CMD-SHELL", "NONE"):
+                found.append((f"{where}.command[0]", f"{command[0]!r} must be CMD, CMD-SHELL or NONE"))
+        if fargate:
+            log = container.get("logConfiguration")
+            driver = log.get("logDriver") if isinstance(log, Mapping) else None
+            if driver is not None and driver not in FARGATE_LOG_DRIVERS:
+                found.append(
+                    (
+                        f"{base}.logConfiguration.logDriver",
+                        f"{driver!r} is not available on Fargate; use {', '.join(FARGATE_LOG_DRIVERS)}",
+                    )
+                )
+            _in_range(found, f"{base}.stopTimeout", container.get("stopTimeout"), 0, 120)
+            _in_range(found, f"{base}.startTimeout", container.get("startTimeout"), 0, 600)
+        for key in ("environment", "secrets"):
+            seen: set[str] = set()
+            for e, entry in enumerate(container.get(key) or []):
+                entry_name = entry.get("name") if isinstance(entry, Mapping) else None
+                if isinstance(entry_name, str):
+                    if entry_name in seen:
+                        found.append((f"{base}.{key}[{e}].name", f"{entry_name!r} is given twice"))
+                    seen.add(entry_name)
+    return found
+
+
+def task_size_rules(payload: Payload) -> list[tuple[str, str]]:
+    """Fargate task-level rules: awsvpc networking and a supported cpu/memory pair."""
+    found: list[tuple[str, str]] = []
+    if "FARGATE" not in (payload.get("requiresCompatibilities") or []):
+        return found
+    if payload.get("networkMode") != "awsvpc":
+        found.append(("networkMode", f"{payload.get('networkMode')!r} must be 'awsvpc' for Fargate"))
+    cpu, memory = _int_or_none(payload.get("cpu")), _int_or_none(payload.get("memory"))
+    if cpu is None or memory is None:
+        found.append(("cpu", "Fargate needs task-level cpu and memory as whole numbers"))
+    elif cpu not in FARGATE_SIZES:
+        found.append(("cpu", f"{cpu} is not a Fargate size; use one of {', '.join(map(str, FARGATE_SIZES))}"))
+    elif memory not in FARGATE_SIZES[cpu]:
+        allowed = FARGATE_SIZES[cpu]
+        found.append(("memory", f"{memory} MiB is not allowed with cpu {cpu}; use {allowed[0]}..{allowed[-1]}"))
+    family = payload.get("family")
+    if isinstance(family, str) and not _FAMILY.fullmatch(family):
+        found.append(("family", f"{family!r} must be 1-255 letters, digits, hyphens or underscores"))
+    return found
+
+
+def lifecycle_policy_problems(text: Any) -> list[tuple[str, str]]:
+    """ECR lifecycle policy rules, per "Lifecycle policy properties" in the Amazon ECR user guide.
+
+    botocore models the policy as a string, so this reads the JSON itself: `rules` with unique positive
+    `rulePriority`, `selection` (`tagStatus` tagged/untagged/any; tagged needs exactly one of `tagPrefixList` or
+    `tagPatternList`, at most four `*` per pattern; `countType` imageCountMoreThan or sinceImagePushed, the
+    latter with `countUnit` days; positive integer `countNumber`), `action` `{"type": "expire"}`; a rule with
+    `tagStatus` any must have the highest priority number.
+    """
+    found: list[tuple[str, str]] = []
+    try:
+        policy = json.loads(text) if isinstance(text, str) else text
+    except ValueError as err:
+        return [("", f"is not valid JSON: {err}")]
+    if not isinstance(policy, Mapping) or not isinstance(policy.get("rules"), list) or not policy["rules"]:
+        return [("rules", "a lifecycle policy needs a non-empty list of rules")]
+    unknown_top = set(policy) - {"rules"}
+    if unknown_top:
+        found.append(("", f"unknown keys {sorted(unknown_top)}"))
+    priorities: dict[int, int] = {}
+    any_priorities: list[int] = []
+    for index, rule in enumerate(policy["rules"]):
+        base = f"rules[{index}]"
+        if not isinstance(rule, Mapping):
+            found.append((base, "must be an object"))
+            continue
+        for key in set(rule) - {"rulePriority", "description", "selection", "action"}:
+            found.append((f"{base}.{key}", "is not a lifecycle rule key"))
+        priority = rule.get("rulePriority")
+        if not isinstance(priority, int) or isinstance(priority, bool) or priority < 1:
+            found.append((f"{base}.rulePriority", f"{priority!r} must be a positive integer"))
+            priority = None
+        elif priority in priorities:
+            found.append((f"{base}.rulePriority", f"{priority} is also used by rules[{priorities[priority]}]"))
+        else:
+            priorities[priority] = index
+        selection = rule.get("selection")
+        if not isinstance(selection, Mapping):
+            found.append((f"{base}.selection", "is required"))
+        else:
+            found += [(f"{base}.selection.{p}" if p else f"{base}.selection", m) for p, m in _selection(selection)]
+            if selection.get("tagStatus") == "any" and priority is not None:
+                any_priorities.append(priority)
+        action = rule.get("action")
+        action_type = action.get("type") if isinstance(action, Mapping) else None
+        if action_type != "expire":
+            found.append((f"{base}.action.type", f"{action_type!r} must be 'expire'"))
+    if len(any_priorities) > 1:
+        found.append(("rules", "only one rule may have tagStatus 'any'"))
+    if any_priorities and priorities and max(any_priorities) != max(priorities):
+        found.append(("rules", "the rule with tagStatus 'any' must have the highest rulePriority"))
+    return found
+
+
+def _selection(selection: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    allowed = {"tagStatus", "tagPrefixList", "tagPatternList", "countType", "countUnit", "countNumber"}
+    for key in set(selection) - allowed:
+        found.append((key, "is not a selection key"))
+    status = selection.get("tagStatus")
+    if status not in ("tagged", "untagged", "any"):
+        found.append(("tagStatus", f"{status!r} must be tagged, untagged or any"))
+    prefixes, patterns = selection.get("tagPrefixList"), selection.get("tagPatternList")
+    for key, values in (("tagPrefixList", prefixes), ("tagPatternList", patterns)):
+        if values is None:
+            continue
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+            found.append((key, "must be a non-empty list of non-empty strings"))
+        elif status != "tagged":
+            found.append((key, f"is only allowed with tagStatus 'tagged', not {status!r}"))
+    if status == "tagged":
+        if prefixes is None and patterns is None:
+            found.append(("", "tagStatus 'tagged' needs tagPrefixList or tagPatternList"))
+        elif prefixes is not None and patterns is not None:
+            found.append(("", "use tagPrefixList or tagPatternList, not both"))
+    for p, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+        if isinstance(pattern, str) and pattern.count("*") > 4:
+            found.append((f"tagPatternList[{p}]", f"{pattern!r} has more than four wildcards"))
+    count_type, unit, number = selection.get("countType"), selection.get("countUnit"), selection.get("countNumber")
+    if count_type not in ("imageCountMoreThan", "sinceImagePushed"):
+        found.append(("countType", f"{count_type!r} must be imageCountMoreThan or sinceImagePushed"))
+    elif count_type == "sinceImagePushed" and unit != "days":
+        found.append(("countUnit", f"{unit!r} must be 'days' with sinceImagePushed"))
+    elif count_type == "imageCountMoreThan" and unit is not None:
+        found.append(("countUnit", "is not allowed with imageCountMoreThan"))
+    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+        found.append(("countNumber", f"{number!r} must be a positive integer"))
+    return found
+
+
+#: IAM policy size limits (characters, whitespace excluded): managed policies, and the default quota for a role's
+#: trust policy. Inline policies share a 10,240-character budget per role.
+MANAGED_POLICY_MAX = 6144
+TRUST_POLICY_MAX = 2048
+INLINE_POLICY_MAX = 10240
+
+
+def policy_document_problems(text: Any, *, trust: bool = False, limit: int | None = None) -> list[tuple[str, str]]:
+    """An IAM (or resource) policy document: JSON with Version and Statement, each statement with an Effect,
+    an action, and for identity policies a resource; `limit` caps its size without whitespace."""
+    try:
+        document = json.loads(text) if isinstance(text, str) else text
+    except ValueError as err:
+        return [("", f"is not valid JSON: {err}")]
+    if not isinstance(document, Mapping):
+        return [("", "a policy document must be a JSON object")]
+    found: list[tuple[str, str]] = []
+    if document.get("Version") not in ("2012-10-17", "2008-10-17"):
+        found.append(("Version", f"{document.get('Version')!r} must be '2012-10-17'"))
+    statements = document.get("Statement")
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        return [*found, ("Statement", "a policy needs at least one statement")]
+    for index, statement in enumerate(statements):
+        base = f"Statement[{index}]"
+        if not isinstance(statement, Mapping):
+            found.append((base, "must be an object"))
+            continue
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            found.append((f"{base}.Effect", f"{statement.get('Effect')!r} must be Allow or Deny"))
+        if ("Action" in statement) == ("NotAction" in statement):
+            found.append((base, "needs exactly one of Action or NotAction"))
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            value = statement.get(key)
+            if key in statement and not (
+                (isinstance(value, str) and value) or (isinstance(value, list) and value and all(value))
+            ):
+                found.append((f"{base}.{key}", "must be a non-empty string or list"))
+        if trust and "Principal" not in statement and "NotPrincipal" not in statement:
+            found.append((base, "a trust policy statement needs a Principal"))
+        if not trust and "Principal" not in statement and ("Resource" in statement) == ("NotResource" in statement):
+            found.append((base, "needs exactly one of Resource or NotResource"))
+    if limit is not None and isinstance(text, str):
+        size = len("".join(text.split()))
+        if size > limit:
+            found.append(("", f"{size} characters (without whitespace) exceed the IAM limit of {limit}"))
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Recorded pulumi-aws inputs -> AWS API requests
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value != UNKNOWN
+
+
+def _pick(inputs: Mapping[str, Any], names: Mapping[str, str]) -> Payload:
+    """Copy `inputs[pulumi_name]` to `payload[api_name]` for every known value."""
+    return {api: inputs[key] for key, api in names.items() if _known(inputs.get(key))}
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+def _tag_list(tags: Any, key: str = "key", value: str = "value") -> list[dict[str, Any]] | None:
+    if not isinstance(tags, Mapping) or not tags:
+        return None
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
+def _with_tags(payload: Payload, inputs: Mapping[str, Any], key: str, value: str, field: str) -> Payload:
+    tags = _tag_list(inputs.get("tags"), key, value)
+    if tags:
+        payload[field] = tags
+    return payload
+
+
+def task_definition_request(inputs: Mapping[str, Any]) -> Payload:
+    """RegisterTaskDefinition from `aws.ecs.TaskDefinition` inputs; `containerDefinitions` is parsed JSON."""
+    payload = _pick(
+        inputs,
+        {
+            "family": "family",
+            "taskRoleArn": "taskRoleArn",
+            "executionRoleArn": "executionRoleArn",
+            "networkMode": "networkMode",
+            "requiresCompatibilities": "requiresCompatibilities",
+            "cpu": "cpu",
+            "memory": "memory",
+            "pidMode": "pidMode",
+            "ipcMode": "ipcMode",
+            "runtimePlatform": "runtimePlatform",
+            "ephemeralStorage": "ephemeralStorage",
+            "enableFaultInjection": "enableFaultInjection",
+        },
+    )
+    for key in ("cpu", "memory"):
+        if isinstance(payload.get(key), int):
+            payload[key] = str(payload[key])  # the provider sends task sizes as strings
+    storage = payload.get("ephemeralStorage")
+    if isinstance(storage, Mapping):
+        payload["ephemeralStorage"] = {"sizeInGiB": storage.get("sizeInGib")}
+    definitions = inputs.get("containerDefinitions")
+    if isinstance(definitions, str):
+        definitions = json.loads(definitions)  # invalid JSON is reported by the caller
+    if definitions is not None:
+        payload["containerDefinitions"] = _without_nulls(definitions)  # the provider drops nulls too
+    return _with_tags(payload, inputs, "key", "value", "tags")
+
+
+_CONDITIONS = {
+    "hostHeader": ("host-header", "HostHeaderConfig"),
+    "pathPattern": ("path-pattern", "PathPatternConfig"),
+    "httpRequestMethod": ("http-request-method", "HttpRequestMethodConfig"),
+    "sourceIp": ("source-ip", "SourceIpConfig"),
+}
+
+
+def _condition(condition: Mapping[str, Any]) -> Payload:
+    """A Terraform-shaped listener rule condition (`hostHeader.values`) as the API's (`Field` + config)."""
+    result: Payload = {}
+    for key, (field, config) in _CONDITIONS.items():
+        if isinstance(condition.get(key), Mapping):
+            result = {"Field": field, config: {"Values": list(condition[key].get("values") or [])}}
+    if isinstance(condition.get("httpHeader"), Mapping):
+        header = condition["httpHeader"]
+        result = {
+            "Field": "http-header",
+            "HttpHeaderConfig": {"HttpHeaderName": header.get("httpHeaderName"), "Values": header.get("values")},
+        }
+    if isinstance(condition.get("queryStrings"), list):
+        pairs = [_pick(q, {"key": "Key", "value": "Value"}) for q in condition["queryStrings"]]
+        result = {"Field": "query-string", "QueryStringConfig": {"Values": pairs}}
+    if not result:
+        result = {"Field": "unknown", "Values": []}
+    return result
+
+
+def _action(action: Mapping[str, Any]) -> Payload:
+    payload = _pick(action, {"type": "Type", "targetGroupArn": "TargetGroupArn", "order": "Order"})
+    fixed = action.get("fixedResponse")
+    if isinstance(fixed, Mapping):
+        payload["FixedResponseConfig"] = _pick(
+            fixed, {"contentType": "ContentType", "messageBody": "MessageBody", "statusCode": "StatusCode"}
+        )
+    redirect = action.get("redirect")
+    if isinstance(redirect, Mapping):
+        payload["RedirectConfig"] = _pick(
+            redirect,
+            {
+                "host": "Host",
+                "path": "Path",
+                "port": "Port",
+                "protocol": "Protocol",
+                "query": "Query",
+                "statusCode": "StatusCode",
+            },
+        )
+    forward = action.get("forward")
+    if isinstance(forward, Mapping):
+        groups = [_pick(g, {"arn": "TargetGroupArn", "weight": "Weight"}) for g in forward.get("targetGroups") or []]
+        config: Payload = {"TargetGroups": groups}
+        stickiness = forward.get("stickiness")
+        if isinstance(stickiness, Mapping):
+            config["TargetGroupStickinessConfig"] = _pick(
+                stickiness, {"enabled": "Enabled", "duration": "DurationSeconds"}
+            )
+        payload["ForwardConfig"] = config
+    return payload
+
+
+def listener_rule_request(inputs: Mapping[str, Any]) -> Payload:
+    """ELBv2 CreateRule from `aws.lb.ListenerRule` inputs (conditions mapped from Terraform's shape)."""
+    payload = _pick(inputs, {"listenerArn": "ListenerArn", "priority": "Priority"})
+    payload["Conditions"] = [_condition(c) for c in inputs.get("conditions") or [] if isinstance(c, Mapping)]
+    payload["Actions"] = [_action(a) for a in inputs.get("actions") or [] if isinstance(a, Mapping)]
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def listener_request(inputs: Mapping[str, Any]) -> Payload:
+    """ELBv2 CreateListener from `aws.lb.Listener` inputs."""
+    payload = _pick(
+        inputs, {"loadBalancerArn": "LoadBalancerArn", "port": "Port", "protocol": "Protocol", "sslPolicy": "SslPolicy"}
+    )
+    if _known(inputs.get("certificateArn")):
+        payload["Certificates"] = [{"CertificateArn": inputs["certificateArn"]}]
+    payload["DefaultActions"] = [_action(a) for a in inputs.get("defaultActions") or [] if isinstance(a, Mapping)]
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def target_group_request(inputs: Mapping[str, Any]) -> Payload:
+    """ELBv2 CreateTargetGroup from `aws.lb.TargetGroup` inputs (the health check flattened as the API has it)."""
+    payload = _pick(
+        inputs,
+        {
+            "name": "Name",
+            "port": "Port",
+            "protocol": "Protocol",
+            "protocolVersion": "ProtocolVersion",
+            "vpcId": "VpcId",
+            "targetType": "TargetType",
+            "ipAddressType": "IpAddressType",
+        },
+    )
+    check = inputs.get("healthCheck")
+    if isinstance(check, Mapping):
+        payload.update(
+            _pick(
+                check,
+                {
+                    "enabled": "HealthCheckEnabled",
+                    "path": "HealthCheckPath",
+                    "protocol": "HealthCheckProtocol",
+                    "interval": "HealthCheckIntervalSeconds",
+                    "timeout": "HealthCheckTimeoutSeconds",
+                    "healthyThreshold": "HealthyThresholdCount",
+                    "unhealthyThreshold": "UnhealthyThresholdCount",
+                },
+            )
+        )
+        if _known(check.get("port")):
+            payload["HealthCheckPort"] = str(check["port"])
+        if _known(check.get("matcher")):
+            payload["Matcher"] = {"HttpCode": str(check["matcher"])}
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def target_group_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Target group rules from the ELB guide: name form, timeout below interval, matcher codes, delay bounds."""
+    found: list[tuple[str, str]] = []
+    name = inputs.get("name")
+    if isinstance(name, str) and not _TARGET_GROUP_NAME.fullmatch(name):
+        found.append(("Name", f"{name!r} must be 1-32 letters, digits or hyphens, not starting or ending with -"))
+    check = inputs.get("healthCheck") if isinstance(inputs.get("healthCheck"), Mapping) else {}
+    interval, timeout = check.get("interval"), check.get("timeout")
+    if isinstance(interval, int) and isinstance(timeout, int) and timeout >= interval:
+        found.append(("HealthCheckTimeoutSeconds", f"{timeout} must be less than the interval {interval}"))
+    matcher = check.get("matcher")
+    if _known(matcher) and not _HTTP_CODES.fullmatch(str(matcher)):
+        found.append(("Matcher.HttpCode", f"{matcher!r} must be codes like 200, 200-399 or 200,302"))
+    delay = _int_or_none(inputs.get("deregistrationDelay"))
+    if delay is not None and not 0 <= delay <= 3600:
+        found.append(("deregistration_delay.timeout_seconds", f"{delay} must be within 0..3600"))
+    return found
+
+
+def listener_rule_rules(request: Payload) -> list[tuple[str, str]]:
+    """CreateRule rules from the ELB guide: condition values, at most five per rule, host-header characters."""
+    found: list[tuple[str, str]] = []
+    total = 0
+    for index, condition in enumerate(request.get("Conditions") or []):
+        for key in ("HostHeaderConfig", "PathPatternConfig"):
+            values = (condition.get(key) or {}).get("Values")
+            if values is None:
+                continue
+            total += len(values)
+            if not values:
+                found.append((f"Conditions[{index}].{key}.Values", "needs at least one value"))
+            for v, value in enumerate(values):
+                where = f"Conditions[{index}].{key}.Values[{v}]"
+                if not isinstance(value, str) or not value or len(value) > 128:
+                    found.append((where, f"{_short(value)} must be 1-128 characters"))
+                elif key == "HostHeaderConfig" and not _HOST_VALUE.fullmatch(value):
+                    found.append((where, f"{value!r} may hold only letters, digits, '-', '.', '*' and '?'"))
+        if condition.get("Field") == "unknown":
+            found.append((f"Conditions[{index}]", "has no condition block this check understands"))
+    if not request.get("Conditions"):
+        found.append(("Conditions", "a rule needs at least one condition"))
+    if total > 5:
+        found.append(("Conditions", f"{total} condition values exceed the limit of 5 per rule"))
+    return found
+
+
+def service_request(inputs: Mapping[str, Any]) -> Payload:
+    """ECS CreateService from `aws.ecs.Service` inputs."""
+    payload = _pick(
+        inputs,
+        {
+            "name": "serviceName",
+            "cluster": "cluster",
+            "taskDefinition": "taskDefinition",
+            "desiredCount": "desiredCount",
+            "launchType": "launchType",
+            "platformVersion": "platformVersion",
+            "healthCheckGracePeriodSeconds": "healthCheckGracePeriodSeconds",
+            "enableExecuteCommand": "enableExecuteCommand",
+            "enableEcsManagedTags": "enableECSManagedTags",
+            "propagateTags": "propagateTags",
+            "schedulingStrategy": "schedulingStrategy",
+        },
+    )
+    strategies = inputs.get("capacityProviderStrategies")
+    if isinstance(strategies, list):
+        payload["capacityProviderStrategy"] = [
+            _pick(s, {"capacityProvider": "capacityProvider", "weight": "weight", "base": "base"}) for s in strategies
+        ]
+    deployment: Payload = _pick(
+        inputs,
+        {"deploymentMaximumPercent": "maximumPercent", "deploymentMinimumHealthyPercent": "minimumHealthyPercent"},
+    )
+    breaker = inputs.get("deploymentCircuitBreaker")
+    if isinstance(breaker, Mapping):
+        deployment["deploymentCircuitBreaker"] = _pick(breaker, {"enable": "enable", "rollback": "rollback"})
+    if deployment:
+        payload["deploymentConfiguration"] = deployment
+    network = inputs.get("networkConfiguration")
+    if isinstance(network, Mapping):
+        vpc = _pick(network, {"subnets": "subnets", "securityGroups": "securityGroups"})
+        if isinstance(network.get("assignPublicIp"), bool):
+            vpc["assignPublicIp"] = "ENABLED" if network["assignPublicIp"] else "DISABLED"
+        payload["networkConfiguration"] = {"awsvpcConfiguration": vpc}
+    balancers = inputs.get("loadBalancers")
+    if isinstance(balancers, list):
+        payload["loadBalancers"] = [
+            _pick(
+                b,
+                {
+                    "targetGroupArn": "targetGroupArn",
+                    "containerName": "containerName",
+                    "containerPort": "containerPort",
+                },
+            )
+            for b in balancers
+        ]
+    return _with_tags(payload, inputs, "key", "value", "tags")
+
+
+def _resource_id_request(inputs: Mapping[str, Any]) -> Payload:
+    return _pick(
+        inputs,
+        {"serviceNamespace": "ServiceNamespace", "resourceId": "ResourceId", "scalableDimension": "ScalableDimension"},
+    )
+
+
+def scalable_target_request(inputs: Mapping[str, Any]) -> Payload:
+    """Application Auto Scaling RegisterScalableTarget from `aws.appautoscaling.Target` inputs."""
+    payload = _resource_id_request(inputs)
+    payload.update(_pick(inputs, {"minCapacity": "MinCapacity", "maxCapacity": "MaxCapacity", "roleArn": "RoleARN"}))
+    return payload
+
+
+def scaling_policy_request(inputs: Mapping[str, Any]) -> Payload:
+    """Application Auto Scaling PutScalingPolicy from `aws.appautoscaling.Policy` inputs (target tracking)."""
+    payload = _resource_id_request(inputs)
+    payload.update(_pick(inputs, {"name": "PolicyName", "policyType": "PolicyType"}))
+    config = inputs.get("targetTrackingScalingPolicyConfiguration")
+    if isinstance(config, Mapping):
+        tracking = _pick(
+            config,
+            {
+                "targetValue": "TargetValue",
+                "scaleInCooldown": "ScaleInCooldown",
+                "scaleOutCooldown": "ScaleOutCooldown",
+                "disableScaleIn": "DisableScaleIn",
+            },
+        )
+        metric = config.get("predefinedMetricSpecification")
+        if isinstance(metric, Mapping):
+            tracking["PredefinedMetricSpecification"] = _pick(
+                metric, {"predefinedMetricType": "PredefinedMetricType", "resourceLabel": "ResourceLabel"}
+            )
+        payload["TargetTrackingScalingPolicyConfiguration"] = tracking
+    return payload
+
+
+def repository_request(inputs: Mapping[str, Any]) -> Payload:
+    """ECR CreateRepository from `aws.ecr.Repository` inputs."""
+    payload = _pick(inputs, {"name": "repositoryName", "imageTagMutability": "imageTagMutability"})
+    scanning = inputs.get("imageScanningConfiguration")
+    if isinstance(scanning, Mapping):
+        payload["imageScanningConfiguration"] = _pick(scanning, {"scanOnPush": "scanOnPush"})
+    encryption = inputs.get("encryptionConfigurations")
+    if isinstance(encryption, list) and encryption:
+        payload["encryptionConfiguration"] = _pick(
+            encryption[0], {"encryptionType": "encryptionType", "kmsKey": "kmsKey"}
+        )
+    return _with_tags(payload, inputs, "Key", "Value", "tags")
+
+
+def log_group_request(inputs: Mapping[str, Any]) -> Payload:
+    """CloudWatch Logs CreateLogGroup from `aws.cloudwatch.LogGroup` inputs."""
+    payload = _pick(inputs, {"name": "logGroupName", "kmsKeyId": "kmsKeyId", "logGroupClass": "logGroupClass"})
+    if isinstance(inputs.get("tags"), Mapping) and inputs["tags"]:
+        payload["tags"] = dict(inputs["tags"])
+    return payload
+
+
+def role_request(inputs: Mapping[str, Any]) -> Payload:
+    """IAM CreateRole from `aws.iam.Role` inputs."""
+    payload = _pick(
+        inputs,
+        {
+            "name": "RoleName",
+            "path": "Path",
+            "assumeRolePolicy": "AssumeRolePolicyDocument",
+            "description": "Description",
+            "maxSessionDuration": "MaxSessionDuration",
+            "permissionsBoundary": "PermissionsBoundary",
+        },
+    )
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Dispatch by resource type
+
+Check = Callable[[Mapping[str, Any]], list[tuple[str, str]]]
+
+
+def _request_check(service: str, operation: str, build: Callable[[Mapping[str, Any]], Payload]) -> Check:
+    def check(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+        return validate_request(service, operation, build(inputs))
+
+    return check
+
+
+def _task_definition(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    try:
+        request = task_definition_request(inputs)
+    except ValueError as err:
+        return [("containerDefinitions", f"is not valid JSON: {err}")]
+    found = validate_request("ecs", "RegisterTaskDefinition", request)
+    fargate = "FARGATE" in (request.get("requiresCompatibilities") or [])
+    awsvpc = request.get("networkMode") == "awsvpc"
+    found += container_definition_rules(request.get("containerDefinitions"), fargate=fargate, awsvpc=awsvpc)
+    return found + task_size_rules(request)
+
+
+def _listener_rule(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = listener_rule_request(inputs)
+    return validate_request("elbv2", "CreateRule", request) + listener_rule_rules(request)
+
+
+def _target_group(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return validate_request("elbv2", "CreateTargetGroup", target_group_request(inputs)) + target_group_rules(inputs)
+
+
+def _log_group(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("logs", "CreateLogGroup", log_group_request(inputs))
+    days = inputs.get("retentionInDays")
+    if _known(days) and days not in LOG_RETENTION_DAYS and days != 0:
+        found.append(
+            (
+                "retentionInDays",
+                f"{days} is not a retention CloudWatch Logs offers; use one of "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}",
+            )
+        )
+    return found
+
+
+def _lifecycle_policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = _pick(inputs, {"repository": "repositoryName", "policy": "lifecyclePolicyText"})
+    found = validate_request("ecr", "PutLifecyclePolicy", request)
+    if _known(inputs.get("policy")):
+        found += [(_join("lifecyclePolicyText", p), m) for p, m in lifecycle_policy_problems(inputs["policy"])]
+    return found
+
+
+def _repository_policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = _pick(inputs, {"repository": "repositoryName", "policy": "policyText"})
+    found = validate_request("ecr", "SetRepositoryPolicy", request)
+    if _known(inputs.get("policy")):
+        found += [(_join("policyText", p), m) for p, m in policy_document_problems(inputs["policy"], trust=True)]
+    return found
+
+
+def _role(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("iam", "CreateRole", role_request(inputs))
+    if _known(inputs.get("assumeRolePolicy")):
+        problems = policy_document_problems(inputs["assumeRolePolicy"], trust=True, limit=TRUST_POLICY_MAX)
+        found += [(_join("AssumeRolePolicyDocument", p), m) for p, m in problems]
+    return found
+
+
+def _role_policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = _pick(inputs, {"role": "RoleName", "name": "PolicyName", "policy": "PolicyDocument"})
+    found = validate_request("iam", "PutRolePolicy", request)
+    if _known(inputs.get("policy")):
+        problems = policy_document_problems(inputs["policy"], limit=INLINE_POLICY_MAX)
+        found += [(_join("PolicyDocument", p), m) for p, m in problems]
+    return found
+
+
+def _policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = _pick(
+        inputs, {"name": "PolicyName", "path": "Path", "policy": "PolicyDocument", "description": "Description"}
+    )
+    found = validate_request("iam", "CreatePolicy", request)
+    if _known(inputs.get("policy")):
+        problems = policy_document_problems(inputs["policy"], limit=MANAGED_POLICY_MAX)
+        found += [(_join("PolicyDocument", p), m) for p, m in problems]
+    return found
+
+
+CHECKS: dict[str, Check] = {
+    "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
+    "aws:ecs/service:Service": _request_check("ecs", "CreateService", service_request),
+    "aws:lb/listenerRule:ListenerRule": _listener_rule,
+    "aws:lb/listener:Listener": _request_check("elbv2", "CreateListener", listener_request),
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:ecr/repository:Repository": _request_check("ecr", "CreateRepository", repository_request),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _lifecycle_policy,
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": _repository_policy,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:iam/role:Role": _role,
+    "aws:iam/rolePolicy:RolePolicy": _role_policy,
+    "aws:iam/policy:Policy": _policy,
+    "aws:appautoscaling/target:Target": _request_check(
+        "application-autoscaling", "RegisterScalableTarget", scalable_target_request
+    ),
+    "aws:appautoscaling/policy:Policy": _request_check(
+        "application-autoscaling", "PutScalingPolicy", scaling_policy_request
+    ),
+}
+
+
+def check_resource(type_: str, name: str, inputs: Mapping[str, Any]) -> list[str]:
+    """Problems with one recorded resource, as `resources[<name>].<path>: <problem>` lines; [] when valid or
+    when the type is not one this module checks."""
+    check = CHECKS.get(type_)
+    if check is None:
+        return []
+    return [f"resources[{name}]{'.' + path if path else ''}: {message}" for path, message in check(inputs)]
+
+
+def check_resources(resources: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Problems with every recorded resource (dicts with `type`, `name` and `inputs`), in order."""
+    problems: list[str] = []
+    for resource in resources:
+        problems += check_resource(resource["type"], resource["name"], resource.get("inputs") or {})
+    return problems
