@@ -62,9 +62,10 @@ def format_path(path: KeyPath) -> str:
 
 
 def _display(path: Path) -> str:
+    """The path as the user would type it: relative to the working directory when inside it."""
     try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive on Windows
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
         return str(path)
 
 
