@@ -97,8 +97,22 @@ class Recording:
         return iter(self.resources)
 
 
+def _options(request: Any) -> dict[str, Any]:
+    """The resource options worth asserting on (only those set): ignoreChanges and protect."""
+    options: dict[str, Any] = {}
+    if request.ignoreChanges:
+        options["ignoreChanges"] = list(request.ignoreChanges)
+    if request.protect:
+        options["protect"] = True
+    return options
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """A mock monitor that records every `RegisterResource` call (the base class does not keep parents)."""
+    """A mock monitor that records every `RegisterResource` call (the base class does not keep parents).
+
+    Each record is a dict: type, name, parent (logical name, None for the stack), custom, inputs, and
+    `options` (ignoreChanges, protect) when any is set.
+    """
 
     def __init__(self, mocks: pulumi_mocks.Mocks):
         super().__init__(mocks)
@@ -116,6 +130,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 "custom": bool(request.custom),
                 "inputs": _plain(rpc.deserialize_properties(request.object)),
             }
+            options = _options(request)
+            if options:
+                record["options"] = options
             with self._lock:
                 self.recorded.append(record)
         return super().RegisterResource(request)

@@ -1,0 +1,194 @@
+"""PreviewEnvironment: one pull request's service on an existing platform, as cheap and quick as it can be."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from ecsdelivery.components._common import child
+from ecsdelivery.components.refs import PlatformRef
+from ecsdelivery.components.service import FargateService, FargateServiceArgs
+from ecsdelivery.components.task_definition import ContainerArgs, FargateTaskDefinition, FargateTaskDefinitionArgs
+from ecsdelivery.naming import Label
+
+MAX_PRIORITY = 50000  # the largest listener rule priority an ALB accepts
+PREVIEW_PRIORITY_BASE = 10000  # priorities below this are left to the environment's own services
+SERVICES_PER_PREVIEW = 4  # priority slots each pull request owns
+
+
+def preview_priority(
+    pr_number: int,
+    service_index: int = 0,
+    *,
+    base: int = PREVIEW_PRIORITY_BASE,
+    services_per_preview: int = SERVICES_PER_PREVIEW,
+) -> int:
+    """The listener rule priority of a preview's service: `base + pr_number * services_per_preview + index`.
+
+    Every pull request owns its own block of `services_per_preview` priorities above `base`, so two open PRs
+    never collide (the map is one-to-one) and a PR keeps its priority across deploys. With the defaults PRs
+    1 to 9999 fit (priority 10004 to 49999); a larger number raises ValueError: raise `base`'s headroom by
+    lowering `services_per_preview`, or give the application its own listener.
+    """
+    if pr_number < 1:
+        raise ValueError(f"pull request numbers start at 1, got {pr_number}")
+    if not 0 <= service_index < services_per_preview:
+        raise ValueError(f"service index {service_index} is outside 0..{services_per_preview - 1}")
+    priority = base + pr_number * services_per_preview + service_index
+    if priority > MAX_PRIORITY:
+        limit = (MAX_PRIORITY - base - services_per_preview + 1) // services_per_preview
+        raise ValueError(
+            f"pull request {pr_number} is past the preview priority range: with base {base} and "
+            f"{services_per_preview} services per preview the largest PR number is {limit}"
+        )
+    return priority
+
+
+def preview_host(template: str, pr_number: int) -> str:
+    """The preview's host name: `template` with `{pr}` replaced by the number, e.g. "pr-{pr}.preview.example.com"."""
+    if "{pr}" not in template:
+        raise ValueError(f"preview host template {template!r} has no {{pr}} placeholder")
+    return template.replace("{pr}", str(pr_number))
+
+
+@dataclass
+class PreviewEnvironmentArgs:
+    """Arguments of `PreviewEnvironment`.
+
+    Fixed for previews: FARGATE_SPOT, one task, no autoscaling, ECS Exec on, the fast health check and
+    draining defaults of `FargateServiceArgs` (15 s rollout).
+
+    Attributes:
+        label: the application's label; the preview adds the attribute `pr-<N>` to every name.
+        pr_number: the pull request number (1 or more).
+        platform: the existing platform (usually dev's, through a stack reference).
+        containers: the containers to run (the image is the PR's build).
+        host_template: host with a `{pr}` placeholder, e.g. "pr-{pr}.preview.example.com".
+        expires_at: ISO 8601 time after which cleanup may delete the preview (tag `ExpiresAt`).
+        repository_arns: ECR repositories the images come from; default none.
+        service_index: which of the PR's priority slots this service takes (see `preview_priority`); default 0.
+        cpu: task CPU units; default 256 (the smallest).
+        memory: task memory in MiB; default 512 (the smallest with 256).
+        log_retention_days: default 1.
+        health_check_path: default "/".
+        route53_zone_id: create an alias record for the host in this zone; default None.
+        task_role_statements: extra IAM statements for the application; default none.
+        secrets_kms_key_arn: key the secrets are encrypted with; default None.
+    """
+
+    label: Label
+    pr_number: int
+    platform: PlatformRef
+    containers: Sequence[ContainerArgs]
+    host_template: str
+    expires_at: str
+    repository_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    service_index: int = 0
+    cpu: int = 256
+    memory: int = 512
+    log_retention_days: int = 1
+    health_check_path: str = "/"
+    route53_zone_id: pulumi.Input[str] | None = None
+    task_role_statements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    secrets_kms_key_arn: pulumi.Input[str] | None = None
+
+
+class PreviewEnvironment(pulumi.ComponentResource):
+    """A pull request's service on an existing platform: a task definition and a service, nothing shared.
+
+    Children: `<name>-task` (FargateTaskDefinition) and `<name>-service` (FargateService) with theirs. It creates
+    no VPC, NAT gateway, load balancer or cluster.
+
+        PreviewEnvironment("web-pr-42", PreviewEnvironmentArgs(label=label, pr_number=42, platform=dev,
+            containers=[ContainerArgs(name="web", image=image, port=8080)],
+            host_template="pr-{pr}.preview.example.com", expires_at="2030-01-01T00:00:00Z"))
+    """
+
+    url: pulumi.Output[str]
+    host: str
+    listener_rule_priority: int
+    service_name: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    image: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PreviewEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ecsdelivery:index:PreviewEnvironment", name, None, opts)
+        self._name = name
+        self._args = args
+        self.host = preview_host(args.host_template, args.pr_number)
+        self.listener_rule_priority = preview_priority(args.pr_number, args.service_index)
+        self._label = self._preview_label()
+
+        task = self._create_task_definition()
+        service = self._create_service(task)
+
+        self.url = service.url
+        self.service_name = service.service_name
+        self.task_definition_arn = task.task_definition_arn
+        self.target_group_arn = service.target_group_arn
+        self.image = task.image
+        self.register_outputs(
+            {
+                "url": self.url,
+                "host": self.host,
+                "listenerRulePriority": self.listener_rule_priority,
+                "serviceName": self.service_name,
+                "taskDefinitionArn": self.task_definition_arn,
+                "targetGroupArn": self.target_group_arn,
+                "image": self.image,
+            }
+        )
+
+    def _preview_label(self) -> Label:
+        """The label plus `pr-<N>` (which adds the PullRequest tag) and the ExpiresAt tag."""
+        args = self._args
+        label = args.label.with_attributes(f"pr-{args.pr_number}")
+        return Label(
+            namespace=label.namespace,
+            environment=label.environment,
+            name=label.name,
+            attributes=label.attributes,
+            extra_tags={**label.extra_tags, "ExpiresAt": args.expires_at},
+        )
+
+    def _create_task_definition(self) -> FargateTaskDefinition:
+        args = self._args
+        return FargateTaskDefinition(
+            f"{self._name}-task",
+            FargateTaskDefinitionArgs(
+                label=self._label,
+                containers=args.containers,
+                cpu=args.cpu,
+                memory=args.memory,
+                repository_arns=args.repository_arns,
+                log_retention_days=args.log_retention_days,
+                enable_execute_command=True,
+                task_role_statements=args.task_role_statements,
+                secrets_kms_key_arn=args.secrets_kms_key_arn,
+            ),
+            opts=child(self),
+        )
+
+    def _create_service(self, task: FargateTaskDefinition) -> FargateService:
+        args = self._args
+        return FargateService(
+            f"{self._name}-service",
+            FargateServiceArgs(
+                label=self._label,
+                platform=args.platform,
+                task_definition=task,
+                host=self.host,
+                listener_rule_priority=self.listener_rule_priority,
+                desired_count=1,
+                spot=True,
+                health_check_path=args.health_check_path,
+                enable_execute_command=True,
+                autoscaling=None,
+                route53_zone_id=args.route53_zone_id,
+            ),
+            opts=child(self),
+        )

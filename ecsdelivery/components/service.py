@@ -1,0 +1,357 @@
+"""FargateService: an ECS service behind a rule on the platform's shared load balancer listener."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from ecsdelivery.components import _policies
+from ecsdelivery.components._common import child
+from ecsdelivery.components.refs import PlatformRef
+from ecsdelivery.components.task_definition import FargateTaskDefinition
+from ecsdelivery.naming import Label
+
+CPU_METRIC = "ECSServiceAverageCPUUtilization"
+MEMORY_METRIC = "ECSServiceAverageMemoryUtilization"
+REQUESTS_METRIC = "ALBRequestCountPerTarget"
+
+
+@dataclass(frozen=True)
+class AutoscalingArgs:
+    """Target-tracking autoscaling of the desired count (which is then left to autoscaling).
+
+    Attributes:
+        min_count: fewest tasks; default 1.
+        max_count: most tasks; default 4.
+        cpu_target: average CPU % to hold; default 60. None: no CPU policy.
+        memory_target: average memory % to hold; default None (no memory policy).
+        requests_per_target: ALB requests per task per minute to hold; default None (no request policy).
+        scale_in_cooldown: seconds between scale-ins; default 120.
+        scale_out_cooldown: seconds between scale-outs; default 30.
+    """
+
+    min_count: int = 1
+    max_count: int = 4
+    cpu_target: float | None = 60
+    memory_target: float | None = None
+    requests_per_target: int | None = None
+    scale_in_cooldown: int = 120
+    scale_out_cooldown: int = 30
+
+
+@dataclass
+class FargateServiceArgs:
+    """Arguments of `FargateService`.
+
+    The health-check and draining defaults meet the dev/preview rollout target: a new task takes traffic after
+    interval x healthy threshold = 5 x 2 = 10 s and an old one drains in 5 s, 15 s in all. For prod pass e.g.
+    interval 10, healthy threshold 3, deregistration delay 30 (60 s).
+
+    Attributes:
+        label: names and tags.
+        platform: the shared VPC, cluster and listener (`Platform.ref()` or `PlatformRef.from_stack_reference`).
+        task_definition: what to run; its first container with a port receives traffic.
+        host: host header the listener rule matches, e.g. "api.example.com"; default None (paths only).
+        path_patterns: path patterns the rule matches, e.g. ["/api/*"]; default none. Give a host or paths.
+        listener_rule_priority: unique priority on the listener (1-50000, lower wins); default 100.
+        desired_count: tasks to run (initial count under autoscaling); default 1.
+        spot: run on FARGATE_SPOT; default False (FARGATE).
+        on_demand_base: with `spot`, this many tasks still run on FARGATE; default 0.
+        min_healthy_percent: deployment minimum healthy percent; default 100.
+        max_percent: deployment maximum percent; default 200.
+        health_check_path: target group health check path; default "/".
+        health_check_matcher: HTTP codes that count as healthy; default "200-399".
+        health_check_interval: seconds between target health checks; default 5.
+        health_check_timeout: seconds before a check fails (less than the interval); default 4.
+        healthy_threshold: consecutive passes before a target takes traffic; default 2.
+        unhealthy_threshold: consecutive failures before a target is taken out; default 2.
+        deregistration_delay: seconds an old target drains; default 5.
+        health_check_grace_period: seconds ECS ignores failing ALB checks after a task starts; default 30.
+        circuit_breaker: stop a failing deployment and roll back to the last good one; default True.
+        wait_for_steady_state: `up` waits until the deployment is stable; default True.
+        enable_execute_command: allow ECS Exec (the task definition must grant it too); default False.
+        autoscaling: target-tracking autoscaling; default None (fixed `desired_count`).
+        route53_zone_id: create an alias `host` -> load balancer in this zone; default None.
+        egress_cidr: where tasks may connect (ECR, AWS APIs, databases); default "0.0.0.0/0".
+    """
+
+    label: Label
+    platform: PlatformRef
+    task_definition: FargateTaskDefinition
+    host: pulumi.Input[str] | None = None
+    path_patterns: Sequence[str] = field(default_factory=tuple)
+    listener_rule_priority: pulumi.Input[int] = 100
+    desired_count: int = 1
+    spot: bool = False
+    on_demand_base: int = 0
+    min_healthy_percent: int = 100
+    max_percent: int = 200
+    health_check_path: str = "/"
+    health_check_matcher: str = "200-399"
+    health_check_interval: int = 5
+    health_check_timeout: int = 4
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    deregistration_delay: int = 5
+    health_check_grace_period: int = 30
+    circuit_breaker: bool = True
+    wait_for_steady_state: bool = True
+    enable_execute_command: bool = False
+    autoscaling: AutoscalingArgs | None = None
+    route53_zone_id: pulumi.Input[str] | None = None
+    egress_cidr: str = "0.0.0.0/0"
+
+
+def capacity_provider_strategy(*, spot: bool, on_demand_base: int = 0) -> list[dict[str, object]]:
+    """The service's capacity provider strategy: all FARGATE, or FARGATE_SPOT with `on_demand_base` on FARGATE."""
+    if not spot:
+        return [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
+    strategy: list[dict[str, object]] = [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+    if on_demand_base:
+        strategy.insert(0, {"capacity_provider": "FARGATE", "weight": 0, "base": on_demand_base})
+    return strategy
+
+
+def rollout_seconds(*, interval: int, healthy_threshold: int, deregistration_delay: int) -> int:
+    """Worst-case seconds for a new task to take traffic and an old one to drain (the DESIGN.md target)."""
+    return interval * healthy_threshold + deregistration_delay
+
+
+class FargateService(pulumi.ComponentResource):
+    """An ECS Fargate service behind the platform's load balancer.
+
+    Children: `<name>-sg` (+ `<name>-sg-ingress`, `<name>-sg-egress`), `<name>-tg` (IP target group), `<name>-rule`
+    (listener rule), `<name>-service`, with autoscaling `<name>-scaling` and `<name>-scale-cpu|memory|requests`,
+    with a zone `<name>-dns`.
+
+        service = FargateService("web", FargateServiceArgs(
+            label=label, platform=platform.ref(), task_definition=task, host="web.example.com"))
+    """
+
+    service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    url: pulumi.Output[str]
+    image: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ecsdelivery:index:FargateService", name, None, opts)
+        self._name = name
+        self._args = args
+        self._port = args.task_definition.container_port
+        if self._port is None:
+            raise ValueError(f"{name}: the task definition has no container with a port to route traffic to")
+        if args.host is None and not args.path_patterns:
+            raise ValueError(f"{name}: give a host or path patterns for the listener rule")
+
+        self._security_group = self._create_security_group()
+        self._target_group = self._create_target_group()
+        self._rule = self._create_listener_rule()
+        self._service = self._create_service()
+        if args.autoscaling is not None:
+            self._create_autoscaling(args.autoscaling)
+        if args.route53_zone_id is not None and args.host is not None:
+            self._create_dns_record()
+
+        platform = args.platform
+        address = args.host if args.host is not None else platform.alb_dns_name
+        self.service_name = self._service.name
+        self.service_arn = self._service.id
+        self.task_definition_arn = args.task_definition.task_definition_arn
+        self.target_group_arn = self._target_group.arn
+        self.security_group_id = self._security_group.id
+        self.url = pulumi.Output.concat(platform.protocol, "://", address)
+        self.image = args.task_definition.image
+        self.register_outputs(
+            {
+                "serviceName": self.service_name,
+                "serviceArn": self.service_arn,
+                "taskDefinitionArn": self.task_definition_arn,
+                "targetGroupArn": self.target_group_arn,
+                "securityGroupId": self.security_group_id,
+                "url": self.url,
+                "image": self.image,
+            }
+        )
+
+    def _create_security_group(self) -> aws.ec2.SecurityGroup:
+        args = self._args
+        group = aws.ec2.SecurityGroup(
+            f"{self._name}-sg",
+            name=args.label.name_for("security_group"),
+            description=f"Tasks of {args.label.id}: traffic from the load balancer only",
+            vpc_id=args.platform.vpc_id,
+            tags=args.label.tags,
+            opts=child(self),
+        )
+        # Separate rule resources (not inline rules) so each rule is visible and changes without replacing the group.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-sg-ingress",
+            security_group_id=group.id,
+            referenced_security_group_id=args.platform.alb_security_group_id,
+            ip_protocol="tcp",
+            from_port=self._port,
+            to_port=self._port,
+            description="container port from the load balancer",
+            tags=args.label.tags,
+            opts=child(self),
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._name}-sg-egress",
+            security_group_id=group.id,
+            cidr_ipv4=args.egress_cidr,
+            ip_protocol="-1",
+            description="outbound: image pulls, AWS APIs, dependencies",
+            tags=args.label.tags,
+            opts=child(self),
+        )
+        return group
+
+    def _create_target_group(self) -> aws.lb.TargetGroup:
+        args = self._args
+        return aws.lb.TargetGroup(
+            f"{self._name}-tg",
+            name=args.label.name_for("target_group"),
+            port=self._port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=args.platform.vpc_id,
+            deregistration_delay=args.deregistration_delay,
+            health_check={
+                "enabled": True,
+                "path": args.health_check_path,
+                "protocol": "HTTP",
+                "port": "traffic-port",
+                "matcher": args.health_check_matcher,
+                "interval": args.health_check_interval,
+                "timeout": args.health_check_timeout,
+                "healthy_threshold": args.healthy_threshold,
+                "unhealthy_threshold": args.unhealthy_threshold,
+            },
+            tags=args.label.tags,
+            opts=child(self),
+        )
+
+    def _create_listener_rule(self) -> aws.lb.ListenerRule:
+        args = self._args
+        conditions: list[dict[str, object]] = []
+        if args.host is not None:
+            conditions.append({"host_header": {"values": [args.host]}})
+        if args.path_patterns:
+            conditions.append({"path_pattern": {"values": list(args.path_patterns)}})
+        return aws.lb.ListenerRule(
+            f"{self._name}-rule",
+            listener_arn=args.platform.listener_arn,
+            priority=args.listener_rule_priority,
+            actions=[{"type": "forward", "target_group_arn": self._target_group.arn}],
+            conditions=conditions,
+            tags=args.label.tags,
+            opts=child(self),
+        )
+
+    def _create_service(self) -> aws.ecs.Service:
+        args = self._args
+        # With autoscaling on, the scaler owns the desired count: a deploy must not reset it.
+        ignore = ["desiredCount"] if args.autoscaling is not None else []
+        return aws.ecs.Service(
+            f"{self._name}-service",
+            name=args.label.name_for("ecs_service"),
+            cluster=args.platform.cluster_arn,
+            task_definition=args.task_definition.task_definition_arn,
+            desired_count=args.autoscaling.min_count if args.autoscaling else args.desired_count,
+            capacity_provider_strategies=capacity_provider_strategy(spot=args.spot, on_demand_base=args.on_demand_base),
+            network_configuration={
+                "subnets": args.platform.private_subnet_ids,
+                "security_groups": [self._security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancers=[
+                {
+                    "target_group_arn": self._target_group.arn,
+                    "container_name": args.task_definition.container_name,
+                    "container_port": self._port,
+                }
+            ],
+            deployment_circuit_breaker={"enable": args.circuit_breaker, "rollback": args.circuit_breaker},
+            deployment_minimum_healthy_percent=args.min_healthy_percent,
+            deployment_maximum_percent=args.max_percent,
+            health_check_grace_period_seconds=args.health_check_grace_period,
+            wait_for_steady_state=args.wait_for_steady_state,
+            enable_execute_command=args.enable_execute_command,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            tags=args.label.tags,
+            # The target group must be attached to a listener before a service can register targets in it.
+            opts=child(self, depends_on=[self._rule], ignore_changes=ignore),
+        )
+
+    def _create_autoscaling(self, scaling: AutoscalingArgs) -> None:
+        args = self._args
+        target = aws.appautoscaling.Target(
+            f"{self._name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", args.platform.cluster_name, "/", self._service.name),
+            min_capacity=scaling.min_count,
+            max_capacity=scaling.max_count,
+            tags=args.label.tags,
+            opts=child(self),
+        )
+        metrics: list[tuple[str, str, float, pulumi.Input[str] | None]] = []
+        if scaling.cpu_target is not None:
+            metrics.append(("cpu", CPU_METRIC, scaling.cpu_target, None))
+        if scaling.memory_target is not None:
+            metrics.append(("memory", MEMORY_METRIC, scaling.memory_target, None))
+        if scaling.requests_per_target is not None:
+            metrics.append(("requests", REQUESTS_METRIC, scaling.requests_per_target, self._request_count_label()))
+        for suffix, metric, value, resource_label in metrics:
+            specification: dict[str, object] = {"predefined_metric_type": metric}
+            if resource_label is not None:
+                specification["resource_label"] = resource_label
+            aws.appautoscaling.Policy(
+                f"{self._name}-scale-{suffix}",
+                name=args.label.with_attributes(suffix).name_for("autoscaling_policy"),
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration={
+                    "predefined_metric_specification": specification,
+                    "target_value": value,
+                    "scale_in_cooldown": scaling.scale_in_cooldown,
+                    "scale_out_cooldown": scaling.scale_out_cooldown,
+                },
+                opts=child(self),
+            )
+
+    def _request_count_label(self) -> pulumi.Output[str]:
+        platform = self._args.platform
+        if platform.alb_arn_suffix is not None:
+            alb_suffix = pulumi.Output.from_input(platform.alb_arn_suffix)
+        else:
+            alb_suffix = pulumi.Output.from_input(platform.listener_arn).apply(_policies.load_balancer_arn_suffix)
+        return pulumi.Output.all(alb_suffix, self._target_group.arn_suffix).apply(
+            lambda parts: _policies.request_count_label(parts[0], parts[1])
+        )
+
+    def _create_dns_record(self) -> aws.route53.Record:
+        args = self._args
+        return aws.route53.Record(
+            f"{self._name}-dns",
+            zone_id=args.route53_zone_id,
+            name=args.host,
+            type="A",
+            aliases=[
+                {
+                    "name": args.platform.alb_dns_name,
+                    "zone_id": args.platform.alb_zone_id,
+                    "evaluate_target_health": True,
+                }
+            ],
+            opts=child(self),
+        )
