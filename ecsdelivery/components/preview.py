@@ -38,7 +38,8 @@ def preview_priority(
     if not 0 <= service_index < services_per_preview:
         raise ValueError(f"service index {service_index} is outside 0..{services_per_preview - 1}")
     priority = base + pr_number * services_per_preview + service_index
-    if priority > MAX_PRIORITY:
+    # The PR's whole block must fit, so a PR never gets some of its slots and not others.
+    if base + pr_number * services_per_preview + services_per_preview - 1 > MAX_PRIORITY:
         limit = (MAX_PRIORITY - base - services_per_preview + 1) // services_per_preview
         raise ValueError(
             f"pull request {pr_number} is past the preview priority range: with base {base} and "
