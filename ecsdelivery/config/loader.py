@@ -202,7 +202,7 @@ def _type_name(value: Any) -> str:
 def _merge(base: Any, over: Any, path: KeyPath, replaced: set[KeyPath]) -> Any:
     """Deep merge: maps key by key, everything else (lists too) replaced; a changed `mode` replaces the map."""
     if isinstance(base, dict) and isinstance(over, dict):
-        if not over and base:  # an explicit `{}` clears, e.g. `services: {}` in the shared stack
+        if path and not over and base:  # an explicit `{}` clears, e.g. `services: {}` in the shared stack
             replaced.add(path)
             return {}
         if "mode" in base and "mode" in over and base["mode"] != over["mode"]:
@@ -333,7 +333,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
     return tuple(path)
 
 
-_RELATIVE = re.compile(r"^@(?P<path>[^:\s]*(?:\[\d+\])?[^:\s]*): ")
+_RELATIVE = re.compile(r"^@(?P<path>\S*?): ")
 _PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
 
@@ -393,14 +393,14 @@ def _nearest(path: KeyPath, locations: Mapping[KeyPath, Location]) -> Location:
 
 def validation_problems(err: ValidationError, document: _Document) -> list[str]:
     """One `<file>:<line>: <key.path>: <what>` line per validation error."""
-    lines: list[str] = []
+    located: dict[str, tuple[str, int]] = {}
     for error in err.errors(include_url=False):
         for loc, what in _message(error, tuple(error["loc"])):
             path = _data_path(loc, document.data)
-            line = f"{_nearest(path, document.locations)}: {format_path(path)}: {what}"
-            if line not in lines:
-                lines.append(line)
-    return lines
+            where = _nearest(path, document.locations)
+            located.setdefault(f"{where}: {format_path(path)}: {what}", (where.file, where.line))
+    # in file order, as a reader goes through them
+    return sorted(located, key=lambda line: located[line])
 
 
 # --- public entry points -------------------------------------------------------------------------------------

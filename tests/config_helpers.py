@@ -1,0 +1,35 @@
+"""Helpers for the config tests: a throw-away stacks directory with a valid catalog to import."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+BASE = """\
+namespace: acme
+app: web
+region: us-east-1
+accounts: ["222222222222"]
+ecr:
+  name: acme/web
+platform:
+  mode: create
+services:
+  web:
+    containers:
+      - name: web
+        port: 8080
+    routing: {}
+"""
+
+
+def write_stacks(root: Path, files: dict[str, str]) -> Path:
+    """Write `stacks/catalog/base.yaml` (a valid stack) plus `files` (path -> YAML) under `root`."""
+    stacks = root / "stacks"
+    (stacks / "catalog").mkdir(parents=True, exist_ok=True)
+    (stacks / "catalog" / "base.yaml").write_text(BASE)
+    for name, text in files.items():
+        path = stacks / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return stacks
