@@ -1,0 +1,55 @@
+"""GitHub Actions integration: step outputs, the job summary, log groups and error annotations.
+
+Each function does nothing outside GitHub Actions (when its environment variable is unset).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TextIO
+
+
+def in_actions(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS") == "true"
+
+
+@contextmanager
+def group(title: str, environ: Mapping[str, str], out: TextIO | None = None) -> Iterator[None]:
+    """Fold the lines printed inside into one collapsible log group."""
+    out = out or sys.stdout
+    if not in_actions(environ):
+        yield
+        return
+    print(f"::group::{title}", file=out, flush=True)
+    try:
+        yield
+    finally:
+        print("::endgroup::", file=out, flush=True)
+
+
+def error_annotation(message: str, environ: Mapping[str, str], out: TextIO | None = None) -> None:
+    """An `::error::` line (the first line of `message`) that GitHub shows on the run's page."""
+    if in_actions(environ) and message.strip():
+        first = message.strip().splitlines()[0].replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        print(f"::error title=ecsdelivery::{first}", file=out or sys.stdout, flush=True)
+
+
+def write_outputs(environ: Mapping[str, str], values: Mapping[str, str | None]) -> None:
+    """Append `name=value` lines to `$GITHUB_OUTPUT` (values are single-line)."""
+    path = environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        for name, value in values.items():
+            handle.write(f"{name}={(value or '').replace(chr(10), ' ')}\n")
+
+
+def append_summary(environ: Mapping[str, str], markdown: str) -> None:
+    """Append markdown to `$GITHUB_STEP_SUMMARY`."""
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(markdown.rstrip() + "\n\n")

@@ -1,0 +1,333 @@
+"""The driver end to end: our CLI -> real `pulumi.automation` -> the CLI double in tests/fake_pulumi."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from ecsdelivery.cli import main
+from ecsdelivery.driver import runtime
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fake_pulumi import FakePulumiCommand, FakeState
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO = "111111111111.dkr.ecr.us-east-1.amazonaws.com/acme/web"
+D1 = "sha256:" + "1" * 64
+D2 = "sha256:" + "2" * 64
+
+
+def small_program() -> None:
+    """A stand-in for the delivery program: one resource that changes with the image, and the exports."""
+    import pulumi_aws as aws
+
+    config = pulumi.Config("ecsdelivery")
+    image = config.get("image") or ""
+    stack = pulumi.get_stack()
+    aws.cloudwatch.LogGroup(f"{stack}-logs", retention_in_days=1, tags={"image": image[-12:]})
+    pulumi.export("url", f"http://{stack}.example.test")
+    pulumi.export("image", image)
+    pulumi.export("imageDigest", image.rsplit("@", 1)[-1])
+
+
+def failing_program() -> None:
+    raise RuntimeError("InvalidParameterException: the task definition is invalid")
+
+
+class FakeAws(runtime.AwsAccess):
+    """STS answers with a fixed account; ECR goes to `endpoint` (a moto server) when one is set."""
+
+    account: str | None = "222222222222"
+    ecr_endpoint: str | None = None
+
+    def caller_account(self, region: str) -> str | None:
+        return self.account
+
+    def ecr(self, region: str | None) -> Any:
+        from ecsdelivery.images import ecr_client
+
+        return ecr_client(region=region or "us-east-1", endpoint=self.ecr_endpoint)
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeState:
+    """A project in tmp_path with the real stack files, the CLI double, the small program and fake STS."""
+    shutil.copytree(REPO_ROOT / "stacks", tmp_path / "stacks")
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CI", "true")
+    state = FakeState()
+    monkeypatch.setattr(runtime.HOOKS, "pulumi_command", lambda: FakePulumiCommand(state))
+    monkeypatch.setattr(runtime.HOOKS, "program", small_program)
+    monkeypatch.setattr(runtime.HOOKS, "aws", FakeAws)
+    monkeypatch.setattr(FakeAws, "account", "222222222222")
+    return state
+
+
+def config_of(state: FakeState, stack: str) -> dict[str, str]:
+    return state.stacks[stack].config
+
+
+def test_up_dev_deploys_reports_and_writes_github_files(
+    fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "out.txt"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    out = capsys.readouterr().out
+    assert "::group::pulumi up dev" in out and "::endgroup::" in out
+    report = out.split("dev: 1 create", 1)[1].strip().splitlines()
+    assert report[0] == "url: http://dev.example.test"  # URL first
+    assert f"image: {REPO}@{D1}" in report
+    stack = fake.stacks["dev"]
+    assert stack.config["ecsdelivery:image"] == f"{REPO}@{D1}"
+    assert stack.config["ecsdelivery:local"] == "false"
+    assert stack.config["aws:region"] == "us-east-1"
+    assert stack.tags["ecsdelivery:environment"] == "dev"
+    assert stack.tags["ecsdelivery:image"] == f"{REPO}@{D1}"
+    assert stack.tags["ecsdelivery:image-history"] == D1
+    assert (tmp_path / "out.txt").read_text().splitlines() == [
+        "url=http://dev.example.test",
+        f"image={REPO}@{D1}",
+        "stack=dev",
+    ]
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| environment | dev |" in summary and D1 in summary and "1 create" in summary
+    assert (tmp_path / ".ecsdelivery" / "state").is_dir()
+
+
+def test_up_without_image_keeps_the_running_one_or_exits_4(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", "dev"]) == 4
+    assert "runs no image yet: pass --image" in capsys.readouterr().err
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    assert main(["up", "dev"]) == 0
+    assert f"keeping {REPO}@{D1}" in capsys.readouterr().out
+
+
+def test_usage_errors(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", "preview"]) == 2
+    assert "--pr N" in capsys.readouterr().err
+    assert main(["up", "qa"]) == 2
+    assert main(["destroy", "dev", "--pr", "3"]) == 2
+    assert fake.calls == []  # nothing reached the CLI
+
+
+def test_promote_dev_to_staging_deploys_the_same_digest(fake: FakeState, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main(["up", "dev", "--image", f"{REPO}:v1@{D1}"]) == 0
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    assert main(["promote", "dev", "staging"]) == 0
+    assert config_of(fake, "staging")["ecsdelivery:image"] == f"{REPO}@{D1}"
+    assert fake.stacks["staging"].outputs["imageDigest"] == D1
+
+
+def test_promotion_refusals(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["promote", "dev", "staging"]) == 4  # dev never deployed
+    assert "nothing to promote" in capsys.readouterr().err
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    assert main(["promote", "dev", "prod", "--yes"]) == 2
+    assert "skips staging" in capsys.readouterr().err
+    runtime.HOOKS.program = failing_program
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 1
+    assert main(["promote", "dev", "staging"]) == 1
+    assert "last update of dev failed" in capsys.readouterr().err
+    assert "staging" not in fake.stacks
+
+
+def test_destroy_preview_twice_is_idempotent(
+    fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["up", "preview", "--pr", "7", "--image", f"{REPO}@{D1}"]) == 0
+    stack = fake.stacks["pr-7"]
+    assert stack.tags["ecsdelivery:pr"] == "7" and stack.tags["ecsdelivery:expires-at"].endswith("Z")
+    capsys.readouterr()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"action": "closed", "pull_request": {"number": 7}}))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    assert main(["destroy", "preview"]) == 0  # PR from the event payload
+    assert "destroyed and removed pr-7" in capsys.readouterr().out
+    assert "pr-7" not in fake.stacks
+    assert main(["destroy", "preview", "--pr", "7"]) == 0
+    assert "no stack pr-7" in capsys.readouterr().out
+
+
+def test_cleanup_previews_keeps_going_and_reports_each(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    for pr in (1, 2, 3, 4):
+        assert main(["up", "preview", "--pr", str(pr), "--image", f"{REPO}@{D1}"]) == 0
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    capsys.readouterr()
+    fake.fail_destroy.add("pr-3")
+    assert main(["cleanup-previews", "--open-prs", "2", "--parallel", "2"]) == 1
+    out, err = capsys.readouterr()
+    assert "removed pr-1 (PR #1 is not open)" in out
+    assert "removed pr-4 (PR #4 is not open)" in out
+    assert "FAILED  pr-3" in out and "DependencyViolation" in out
+    assert "1 of 3 previews could not be removed" in err
+    assert sorted(fake.stacks) == ["dev", "pr-2", "pr-3"]
+    fake.fail_destroy.clear()
+    assert main(["cleanup-previews", "--open-prs", "2"]) == 0
+    assert sorted(fake.stacks) == ["dev", "pr-2"]
+    assert main(["cleanup-previews"]) == 2
+
+
+def test_cleanup_expired_previews(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    for pr in (5, 6):
+        assert main(["up", "preview", "--pr", str(pr), "--image", f"{REPO}@{D1}"]) == 0
+    fake.stacks["pr-5"].tags["ecsdelivery:expires-at"] = "2000-01-01T00:00:00Z"
+    assert main(["cleanup-previews", "--expired"]) == 0
+    assert "removed pr-5 (expired at 2000-01-01T00:00:00Z)" in capsys.readouterr().out
+    assert sorted(fake.stacks) == ["pr-6"]
+
+
+def test_locked_stack_exits_3(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    fake.stacks["dev"].locked_by = "file://state/.pulumi/locks/dev.json: created by ci@runner (pid 42)"
+    capsys.readouterr()
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 3
+    err = capsys.readouterr().err
+    assert "stack dev is locked by another update" in err and "pulumi cancel" in err
+
+
+def test_failing_program_exits_1_with_the_error_line(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    runtime.HOOKS.program = failing_program
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 1
+    err = capsys.readouterr().err
+    assert "the update of dev failed" in err
+    assert "InvalidParameterException: the task definition is invalid" in err
+    assert "Traceback" not in err.split("error:", 1)[0]
+    assert fake.stacks["dev"].history[0]["result"] == "failed"
+
+
+def test_protected_prod_needs_yes_and_the_right_account(
+    fake: FakeState, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["up", "prod", "--image", f"{REPO}@{D1}"]) == 2
+    assert "prod is protected: pass --yes" in capsys.readouterr().err
+    assert main(["up", "prod", "--yes", "--image", f"{REPO}@{D1}"]) == 4  # credentials of dev's account
+    assert "account 222222222222, but prod allows only 444444444444" in capsys.readouterr().err
+    assert "prod" not in fake.stacks
+    monkeypatch.setattr(FakeAws, "account", "444444444444")
+    assert main(["up", "prod", "--yes", "--image", f"{REPO}@{D1}"]) == 0
+    monkeypatch.setattr(FakeAws, "account", None)
+    assert main(["destroy", "prod", "--yes"]) == 4
+    assert "no AWS credentials" in capsys.readouterr().err
+
+
+def test_rollback_to_previous_and_explicit_digest(fake: FakeState) -> None:
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 0
+    assert main(["rollback", "dev"]) == 0
+    assert config_of(fake, "dev")["ecsdelivery:image"] == f"{REPO}@{D1}"
+    assert main(["rollback", "dev", "--to", D2]) == 0
+    assert config_of(fake, "dev")["ecsdelivery:image"] == f"{REPO}@{D2}"
+    assert fake.stacks["dev"].tags["ecsdelivery:image-history"] == f"{D2},{D1}"
+
+
+def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    body = tmp_path / "comment.md"
+    assert main(["diff", "preview", "--pr", "9", "--image", f"{REPO}@{D1}", "--markdown", str(body)]) == 0
+    text = body.read_text()
+    assert "`pr-9`: 1 create" in text
+    assert "| `aws:cloudwatch/logGroup:LogGroup` | 1 |" in text
+    assert "https://pr-9.preview.example.com" in text and D1 in text
+    assert fake.stacks["pr-9"].resources == {}  # a preview changes nothing
+    assert main(["up", "preview", "--pr", "9", "--image", f"{REPO}@{D1}"]) == 0
+    capsys.readouterr()
+    assert main(["outputs", "preview", "--pr", "9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == "http://pr-9.example.test"
+    assert main(["list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["stack"], r["environment"], r["pr"], r["image"]) for r in rows] == [
+        ("pr-9", "preview", 9, f"{REPO}@{D1}")
+    ]
+    assert rows[0]["lastUpdate"].endswith("Z")
+    assert main(["outputs", "dev"]) == 4
+
+
+def test_ctrl_c_cancels_the_update_and_exits_130(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    fake.interrupt_up.add("dev")
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 130
+    assert fake.cancelled == ["dev"]
+    assert "cancelling the update of dev" in capsys.readouterr().out
+    assert fake.stacks["dev"].locked_by is None
+
+
+def test_missing_cli_exits_4_with_how_to_install(
+    fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import urllib.error
+
+    import pulumi.automation._cmd as cmd
+
+    monkeypatch.setattr(runtime.HOOKS, "pulumi_command", None)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ECSDELIVERY_PULUMI_ROOT", raising=False)
+
+    def offline(url: str, path: str) -> None:
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(cmd, "_download_to_file", offline)  # the real install code runs, the download fails
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 4
+    err = capsys.readouterr().err
+    assert "no Pulumi CLI found and installing version" in err
+    assert "curl -fsSL https://get.pulumi.com | sh" in err
+    assert "Traceback" not in err
+
+
+def test_ecr_tag_resolution_release_and_missing_image(
+    fake: FakeState, moto_server: str, fake_aws: None, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    import boto3
+
+    monkeypatch.setattr(FakeAws, "ecr_endpoint", moto_server)
+    ecr = boto3.client("ecr", region_name="us-east-1", endpoint_url=moto_server)
+    name = "acme/driver-e2e"
+    ecr.create_repository(repositoryName=name)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7, "digest": D1},
+            "layers": [],
+        }
+    )
+    digest = ecr.put_image(repositoryName=name, imageManifest=manifest, imageTag="sha-abc1234")["image"]["imageId"][
+        "imageDigest"
+    ]
+    url = f"{ecr.describe_repositories(repositoryNames=[name])['repositories'][0]['repositoryUri']}"
+    assert main(["up", "dev", "--image", f"{url}:sha-abc1234"]) == 0
+    assert config_of(fake, "dev")["ecsdelivery:image"] == f"{url}@{digest}"
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    assert main(["promote", "dev", "staging", "--release", "v1.4.0"]) == 0
+    tagged = ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "v1.4.0"}])["imageDetails"][0]
+    assert tagged["imageDigest"] == digest
+    assert config_of(fake, "staging")["ecsdelivery:image"] == f"{url}@{digest}"
+    monkeypatch.setattr(FakeAws, "account", "222222222222")
+    assert main(["rollback", "dev", "--to", "v1.4.0"]) == 0
+    capsys.readouterr()
+    assert main(["up", "dev", "--image", f"{url}:no-such-tag"]) == 4
+    assert "cannot resolve acme/driver-e2e:no-such-tag" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shutil.which("pulumi") is None, reason="needs the Pulumi CLI on PATH (and the aws plugin)")
+def test_real_cli_up_local_then_destroy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quickstart path with the real engine against a moto server: `up dev --local`, then `destroy`."""
+    pytest.importorskip("programs.delivery")
+    shutil.copytree(REPO_ROOT / "stacks", tmp_path / "stacks")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")
+    image = f"{REPO}@{D1}"
+    try:
+        assert main(["up", "dev", "--local", "--image", image]) == 0
+    finally:
+        assert main(["destroy", "dev", "--local"]) == 0
