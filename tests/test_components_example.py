@@ -51,3 +51,12 @@ def test_example_project_file() -> None:
     project = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     assert project["name"] == "acme-web"
+
+
+def test_readme_shows_the_example_program() -> None:
+    readme = (EXAMPLE.parent.parent / "README.md").read_text()
+    section = readme.split("## Components", 1)[1]
+    shown = section.split("```python\n", 1)[1].split("```", 1)[0]
+    source = (EXAMPLE / "__main__.py").read_text()
+    code = source.split('"""', 2)[2].lstrip("\n")  # the example without its module docstring
+    assert shown == code
