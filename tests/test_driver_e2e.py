@@ -331,3 +331,20 @@ def test_real_cli_up_local_then_destroy(tmp_path: Path, monkeypatch: pytest.Monk
         assert main(["up", "dev", "--local", "--image", image]) == 0
     finally:
         assert main(["destroy", "dev", "--local"]) == 0
+
+
+def test_real_delivery_program_through_the_double(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    """`up dev` and `up preview` run programs/delivery.py as the inline program against mock providers."""
+    program = pytest.importorskip("programs.delivery")
+    from ecsdelivery.synth.mocks import EcsMocks
+
+    fake.mocks_factory = EcsMocks
+    runtime.HOOKS.program = program.delivery_program
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    outputs = fake.stacks["dev"].outputs
+    assert D1 in json.dumps(outputs)
+    assert "url" in outputs
+    out = capsys.readouterr().out
+    assert out.split("dev: ", 1)[1].splitlines()[1].startswith("url: ")
+    assert main(["up", "preview", "--pr", "12", "--image", f"{REPO}@{D2}"]) == 0
+    assert D2 in json.dumps(fake.stacks["pr-12"].outputs)

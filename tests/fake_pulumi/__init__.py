@@ -23,6 +23,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format
+from google.protobuf.struct_pb2 import Struct
 from pulumi.automation import CommandResult, PulumiCommand
 from pulumi.automation.errors import create_command_error
 from pulumi.runtime import mocks as pulumi_mocks
@@ -104,9 +105,9 @@ def _plain(value: Any) -> Any:
 class _Monitor(pulumi_mocks.MockMonitor):
     """A MockMonitor that names URNs after the running stack and keeps the root stack's outputs."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str) -> None:
+    def __init__(self, mocks: pulumi_mocks.Mocks, project: str, stack: str, state: FakeState) -> None:
         super().__init__(mocks)
-        self.project, self.stack = project, stack
+        self.project, self.stack, self.state = project, stack, state
         self.stack_outputs: dict[str, Any] = {}
         self.root_urn = f"urn:pulumi:{stack}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
 
@@ -114,6 +115,16 @@ class _Monitor(pulumi_mocks.MockMonitor):
         if parent:
             type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
+
+    def ReadResource(self, request: Any) -> Any:
+        """StackReferences read another stack's outputs from the fake backend, as the engine does."""
+        if request.type != "pulumi:pulumi:StackReference":
+            return super().ReadResource(request)
+        other = request.id.rsplit("/", 1)[-1]
+        outputs = self.state.stacks[other].outputs if other in self.state.stacks else {}
+        properties = json_format.ParseDict({"name": request.id, "outputs": outputs, "secretOutputNames": []}, Struct())
+        urn = self.make_urn(request.parent, request.type, request.name)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=properties)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.root_urn or request.urn.split("::")[2] == "pulumi:pulumi:Stack":
@@ -338,7 +349,7 @@ class FakePulumiCommand(PulumiCommand):
 
     def _run_program(self, stack: FakeStack, client: str, cwd: str, preview: bool) -> tuple[_Monitor, _Engine, str]:
         project = "ecsdelivery"
-        monitor = _Monitor(self.state.mocks_factory(), project, stack.name)
+        monitor = _Monitor(self.state.mocks_factory(), project, stack.name, self.state)
         engine = _Engine()
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         resource_pb2_grpc.add_ResourceMonitorServicer_to_server(_servicer(monitor), server)
@@ -358,11 +369,13 @@ class FakePulumiCommand(PulumiCommand):
                     monitor_address=f"127.0.0.1:{port}",
                     organization="organization",
                 )
-                response = language_pb2_grpc.LanguageRuntimeStub(channel).Run(request)
+                error = language_pb2_grpc.LanguageRuntimeStub(channel).Run(request).error
+        except grpc.RpcError as err:  # the language host itself failed
+            error = f"python inline source runtime error: {err.details()}"
         finally:
             server.stop(0)
         self.state.programs_run.append({"stack": stack.name, "preview": preview, "config": dict(stack.config)})
-        return monitor, engine, response.error
+        return monitor, engine, error
 
     def _update(
         self,
