@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from preview_comment import preview_url  # noqa: E402 - a sibling script, not a package
+from preview_comment import preview_url  # a sibling script, not a package
 
 if __name__ == "__main__":
     try:

@@ -1,0 +1,480 @@
+"""What matters in the workflows: triggers, environments, PR numbers, concurrency, permissions, pins, CLI calls.
+
+Each workflow is parsed with PyYAML (where `on:` becomes the key True) and checked against the rules the
+delivery pipeline depends on. Every `python -m ecsdelivery ...` line is parsed by the CLI's own parser.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ecsdelivery.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+GITHUB = ROOT / ".github"
+WORKFLOWS = GITHUB / "workflows"
+SETUP_ACTION = "./.github/actions/setup-ecsdelivery"
+
+EXPECTED = {
+    "feature-branch.yml",
+    "preview-cleanup.yml",
+    "main-branch.yaml",
+    "release.yaml",
+    "validate.yml",
+    "labeler.yaml",
+    "hotfix-branch.yml",
+    "hotfix-release.yml",
+    "rollback.yml",
+}
+
+# --- loading --------------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def load(name: str) -> dict[str, Any]:
+    doc = yaml.safe_load((WORKFLOWS / name).read_text())
+    assert isinstance(doc, dict), name
+    return doc
+
+
+def triggers(doc: dict[str, Any]) -> dict[str, Any]:
+    """The `on:` mapping (PyYAML reads the bare key `on` as the boolean True)."""
+    on = doc.get("on", doc.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return {key: (value or {}) for key, value in on.items()}
+
+
+def all_workflows() -> dict[str, dict[str, Any]]:
+    return {p.name: load(p.name) for p in sorted(WORKFLOWS.glob("*.y*ml"))}
+
+
+def composite_action() -> dict[str, Any]:
+    return yaml.safe_load((GITHUB / "actions" / "setup-ecsdelivery" / "action.yml").read_text())
+
+
+def jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return doc["jobs"]
+
+
+def env_name(job: dict[str, Any]) -> str | None:
+    environment = job.get("environment")
+    if isinstance(environment, dict):
+        return environment.get("name")
+    return environment
+
+
+def run_blocks() -> Iterator[tuple[str, str, dict[str, Any], str]]:
+    """(file, job id, job, script) for every `run:` in every workflow and in the composite action."""
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            for step in job.get("steps", []):
+                if "run" in step:
+                    yield name, job_id, job, step["run"]
+    for step in composite_action()["runs"]["steps"]:
+        if "run" in step:
+            yield "action.yml", "-", {}, step["run"]
+
+
+def steps_using(job: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    return [s for s in job.get("steps", []) if str(s.get("uses", "")).startswith(prefix)]
+
+
+# --- the CLI calls ----------------------------------------------------------------------------------------------
+
+_CALL = re.compile(r"python -m ecsdelivery\b([^|;&>)\n]*)")
+_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+#: Sample values for the shell variables the workflows pass to the CLI.
+SAMPLES = {
+    "PR_NUMBER": "42",
+    "IMAGE": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:" + "a" * 64,
+    "DIGEST": "sha256:" + "a" * 64,
+    "VERSION": "v1.4.0",
+    "ENVIRONMENT": "prod",
+    "OPEN_PRS": "12,40",
+    "RUNNER_TEMP": "/tmp/runner",
+    "REPOSITORY": "app",
+    "TAG": "sha-0123456789abcdef0123456789abcdef01234567",
+    "env": "dev",
+}
+
+
+def cli_calls() -> list[tuple[str, str, list[str]]]:
+    """(file, job id, argv) for every `python -m ecsdelivery ...` in any run block, variables substituted."""
+    calls = []
+    for name, job_id, _job, script in run_blocks():
+        joined = script.replace("\\\n", " ")
+        for match in _CALL.finditer(joined):
+            text = match.group(1)
+            unknown = {a or b for a, b in _VAR.findall(text)} - SAMPLES.keys()
+            assert not unknown, f"{name}:{job_id}: add a sample value for {sorted(unknown)}"
+            text = _VAR.sub(lambda m: SAMPLES[m.group(1) or m.group(2)], text)
+            calls.append((name, job_id, shlex.split(text)))
+    return calls
+
+
+def test_expected_workflows_exist() -> None:
+    assert set(all_workflows()) >= EXPECTED
+
+
+def test_every_cli_call_parses() -> None:
+    calls = cli_calls()
+    parser = build_parser()
+    for name, job_id, argv in calls:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit_:
+            pytest.fail(f"{name}:{job_id}: `ecsdelivery {shlex.join(argv)}` is rejected by the CLI ({exit_.code})")
+        assert args.command is not None, argv
+    seen = {tuple(argv[:2]) for _name, _job, argv in calls}
+    for expected in [
+        ("up", "dev"),
+        ("up", "preview"),
+        ("up", "prod"),
+        ("diff", "preview"),
+        ("destroy", "preview"),
+        ("promote", "dev"),
+        ("promote", "staging"),
+        ("rollback", "prod"),
+        ("image", "tag"),
+        ("image", "resolve"),
+        ("validate",),
+        ("synth", "dev"),
+        ("synth", "preview"),
+        ("outputs", "preview"),
+    ]:
+        assert any(s[: len(expected)] == expected for s in seen), f"no workflow runs `ecsdelivery {' '.join(expected)}`"
+    assert any(argv[0] == "cleanup-previews" for _n, _j, argv in calls)
+
+
+def test_a_bad_cli_call_would_be_caught() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["promote", "dev", "staging", "--relase", "v1"])
+
+
+# --- triggers ---------------------------------------------------------------------------------------------------
+
+
+def test_triggers() -> None:
+    on = triggers(load("feature-branch.yml"))
+    assert set(on) == {"pull_request"}
+    assert set(on["pull_request"]["types"]) == {"opened", "synchronize", "reopened", "labeled"}
+    assert on["pull_request"]["branches"] == ["main"]
+
+    on = triggers(load("preview-cleanup.yml"))
+    assert set(on["pull_request"]["types"]) == {"closed", "unlabeled"}
+    assert on["schedule"][0]["cron"]
+
+    assert triggers(load("main-branch.yaml")) == {"push": {"branches": ["main"]}}
+    assert triggers(load("release.yaml")) == {"release": {"types": ["published"]}}
+    assert "pull_request" in triggers(load("validate.yml"))
+    assert "pull_request_target" in triggers(load("labeler.yaml"))
+
+    on = triggers(load("hotfix-branch.yml"))
+    assert on["pull_request"]["branches"] == ["release/**"]
+    assert triggers(load("hotfix-release.yml")) == {"push": {"branches": ["release/**"]}}
+
+    inputs = triggers(load("rollback.yml"))["workflow_dispatch"]["inputs"]
+    assert inputs["environment"]["type"] == "choice"
+    assert set(inputs["environment"]["options"]) == {"dev", "staging", "prod"}
+    assert inputs["version"]["required"] is True
+
+
+def test_labeler_workflow_never_checks_out_pr_code() -> None:
+    """pull_request_target runs with a write token: it must not run anything from the PR."""
+    for job in jobs(load("labeler.yaml")).values():
+        assert not steps_using(job, "actions/checkout"), "labeler must not check out the PR"
+        assert all("run" not in step for step in job["steps"])
+
+
+# --- environments and roles -------------------------------------------------------------------------------------
+
+
+def _deploy_target(argv: list[str]) -> str | None:
+    """The environment a CLI call changes, or None for read-only calls."""
+    if argv[0] in ("up", "destroy", "rollback"):
+        return argv[1]
+    if argv[0] == "promote":
+        return argv[2]
+    if argv[0] == "cleanup-previews":
+        return "preview"
+    return None
+
+
+def test_deploy_jobs_are_bound_to_their_environment_and_role() -> None:
+    docs = all_workflows()
+    checked = 0
+    for name, job_id, argv in cli_calls():
+        target = _deploy_target(argv)
+        if target is None or name == "action.yml":
+            continue
+        job = jobs(docs[name])[job_id]
+        environment = env_name(job)
+        role = " ".join(str(s.get("with", {}).get("role-to-assume", "")) for s in steps_using(job, SETUP_ACTION))
+        if name == "rollback.yml":
+            assert environment == "${{ inputs.environment }}"
+            for stage in ("DEV", "STAGING", "PROD"):
+                assert f"vars.AWS_ROLE_{stage}" in role
+        else:
+            assert environment == target, f"{name}:{job_id} changes {target} but runs in environment {environment}"
+            assert role == f"${{{{ vars.AWS_ROLE_{target.upper()} }}}}", f"{name}:{job_id} assumes {role!r}"
+        checked += 1
+    assert checked >= 8
+
+
+def test_release_promotes_staging_then_prod() -> None:
+    staging, prod = jobs(load("release.yaml"))["staging"], jobs(load("release.yaml"))["prod"]
+    assert env_name(staging) == "staging" and env_name(prod) == "prod"
+    assert prod["needs"] == "staging"
+    assert 'promote dev staging --release "$VERSION"' in staging["steps"][-1]["run"]
+    assert staging["env"]["VERSION"] == "${{ github.event.release.tag_name }}"
+    assert "promote staging prod --yes" in prod["steps"][-1]["run"]
+
+
+def test_main_deploys_dev_by_digest_then_drafts_release() -> None:
+    main = jobs(load("main-branch.yaml"))
+    deploy = main["deploy-dev"]
+    assert env_name(deploy) == "dev"
+    assert set(deploy["needs"]) == {"test", "build"}
+    assert deploy["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
+    assert any('up dev --image "$IMAGE" --yes' in s.get("run", "") for s in deploy["steps"])
+    draft = main["draft-release"]
+    assert draft["needs"] == "deploy-dev"
+    (drafter,) = steps_using(draft, "release-drafter/release-drafter@")
+    config = drafter["with"]["config-name"]
+    assert (GITHUB / config).is_file()
+
+
+def test_build_output_is_the_pushed_digest() -> None:
+    build = load("reusable-build.yml")
+    outputs = triggers(build)["workflow_call"]["outputs"]
+    assert outputs["image"]["value"] == "${{ jobs.build.outputs.image }}"
+    job = jobs(build)["build"]
+    (push,) = steps_using(job, "docker/build-push-action@")
+    assert push["with"]["push"] is True
+    result = next(s for s in job["steps"] if s.get("id") == "result")
+    assert result["env"]["BUILT"] == "${{ steps.build.outputs.digest }}"
+    assert '@$digest"' in result["run"]
+    assert steps_using(job, "aws-actions/amazon-ecr-login@")
+
+
+def test_previews_build_the_pr_head_and_deploy_only_with_the_label() -> None:
+    for name in ("feature-branch.yml", "hotfix-branch.yml"):
+        build = jobs(load(name))["build"]
+        assert build["with"]["tag"] == "sha-${{ github.event.pull_request.head.sha }}"
+        assert build["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+        preview = jobs(load(name))["preview"]
+        assert preview["with"]["pr-number"] == "${{ github.event.pull_request.number }}"
+        assert preview["with"]["image"] == "${{ needs.build.outputs.image }}"
+    preview = jobs(load("feature-branch.yml"))["preview"]
+    assert "contains(github.event.pull_request.labels.*.name, 'deploy')" in preview["if"]
+
+
+def test_preview_comment_is_one_comment_updated_in_place() -> None:
+    comment = jobs(load("reusable-preview.yml"))["comment"]
+    (script_step,) = steps_using(comment, "actions/github-script@")
+    script = script_step["with"]["script"]
+    assert "updateComment" in script and "createComment" in script and "marker" in script
+    deploy = jobs(load("reusable-preview.yml"))["deploy"]
+    assert any("--markdown" in s.get("run", "") for s in deploy["steps"])
+    assert script_step["env"]["BODY"] == "${{ needs.deploy.outputs.body }}"
+
+
+# --- the PR number reaches cleanup ----------------------------------------------------------------------------
+
+
+def test_cleanup_passes_the_pr_number() -> None:
+    destroy = jobs(load("preview-cleanup.yml"))["destroy"]
+    assert destroy["env"]["PR_NUMBER"] == "${{ github.event.pull_request.number }}"
+    runs = [s["run"] for s in destroy["steps"] if "run" in s]
+    assert any('destroy preview --pr "${PR_NUMBER}"' in run for run in runs)
+    assert "github.event.label.name == 'deploy'" in destroy["if"]
+    assert destroy["concurrency"]["group"] == "preview-${{ github.event.pull_request.number }}"
+
+    preview = jobs(load("reusable-preview.yml"))["deploy"]
+    assert preview["env"]["PR_NUMBER"] == "${{ inputs.pr-number }}"
+    for step in preview["steps"]:
+        if "python -m ecsdelivery" in step.get("run", ""):
+            assert '--pr "$PR_NUMBER"' in step["run"]
+
+
+def test_sweep_lists_open_prs_and_expires() -> None:
+    sweep = jobs(load("preview-cleanup.yml"))["sweep"]
+    (run,) = [s["run"] for s in sweep["steps"] if "run" in s]
+    assert re.search(r"OPEN_PRS=\$\(gh pr list .*--state open.*--json number", run)
+    assert "--limit" in run  # gh lists 30 PRs by default: the others' previews would be destroyed
+    assert 'cleanup-previews --open-prs "$OPEN_PRS" --expired' in run
+
+
+# --- concurrency ------------------------------------------------------------------------------------------------
+
+
+def _concurrency(doc: dict[str, Any], job: dict[str, Any]) -> dict[str, Any] | None:
+    value = job.get("concurrency", doc.get("concurrency"))
+    if isinstance(value, str):
+        return {"group": value, "cancel-in-progress": False}
+    return value
+
+
+def test_prod_never_cancels_in_progress() -> None:
+    found = 0
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            environment = env_name(job)
+            if environment not in ("prod", "${{ inputs.environment }}"):
+                continue
+            concurrency = _concurrency(doc, job)
+            assert concurrency is not None, f"{name}:{job_id} deploys prod without a concurrency group"
+            assert concurrency["cancel-in-progress"] is False, f"{name}:{job_id} may cancel a prod deploy"
+            found += 1
+            if "concurrency" in doc:
+                assert doc["concurrency"]["cancel-in-progress"] is False
+    assert found >= 3
+
+
+def test_shared_environments_deploy_one_at_a_time_without_cancelling() -> None:
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            if env_name(job) in ("dev", "staging", "prod"):
+                concurrency = _concurrency(doc, job)
+                assert concurrency is not None and concurrency["cancel-in-progress"] is False, f"{name}:{job_id}"
+                assert concurrency["group"] == f"deploy-{env_name(job)}"
+
+
+def test_previews_cancel_in_progress_per_pr() -> None:
+    for name in ("feature-branch.yml", "hotfix-branch.yml"):
+        concurrency = load(name)["concurrency"]
+        assert concurrency["cancel-in-progress"] is True
+        assert concurrency["group"].startswith("preview-${{ github.event.pull_request.number }}")
+
+
+# --- permissions ------------------------------------------------------------------------------------------------
+
+
+def _writes(permissions: dict[str, str] | None) -> set[str]:
+    return {scope for scope, level in (permissions or {}).items() if level == "write"}
+
+
+def _configures_aws(job: dict[str, Any]) -> bool:
+    if steps_using(job, "aws-actions/configure-aws-credentials@"):
+        return True
+    return any(s.get("with", {}).get("role-to-assume") for s in steps_using(job, SETUP_ACTION))
+
+
+def _needed_writes(job: dict[str, Any]) -> set[str]:
+    """Write scopes a job's own steps use."""
+    needed: set[str] = set()
+    if _configures_aws(job):
+        needed.add("id-token")
+    for step in job.get("steps", []):
+        uses = str(step.get("uses", ""))
+        script = str(step.get("with", {}).get("script", ""))
+        run = str(step.get("run", ""))
+        if uses.startswith("actions/labeler@") or "createComment" in script or "gh pr create" in run:
+            needed.add("pull-requests")
+        if uses.startswith("release-drafter/release-drafter@") or "gh release create" in run:
+            needed.add("contents")
+    return needed
+
+
+def _called_writes(uses: str) -> set[str]:
+    called = load(uses.removeprefix("./.github/workflows/"))
+    return set().union(*(_writes(job.get("permissions")) for job in jobs(called).values()))
+
+
+def test_top_level_permissions_are_empty() -> None:
+    for name, doc in all_workflows().items():
+        assert doc.get("permissions") == {}, f"{name}: set `permissions: {{}}` at the top"
+
+
+def test_no_job_has_write_permissions_it_does_not_use() -> None:
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            assert "permissions" in job, f"{name}:{job_id} must state its permissions"
+            granted = _writes(job["permissions"])
+            needed = _called_writes(job["uses"]) if "uses" in job else _needed_writes(job)
+            assert granted == needed, f"{name}:{job_id} has write {sorted(granted)} but uses {sorted(needed)}"
+            for scope, level in job["permissions"].items():
+                assert level in ("read", "write", "none"), f"{name}:{job_id}: {scope}: {level}"
+
+
+def test_the_permission_rules_can_fail() -> None:
+    job = {"permissions": {"contents": "write", "id-token": "write"}, "steps": [{"run": "echo hi"}]}
+    assert _writes(job["permissions"]) != _needed_writes(job)
+
+
+# --- supply chain and injection ---------------------------------------------------------------------------------
+
+_USES_LINE = re.compile(r"^\s*(?:-\s*)?uses:\s*(\S+)\s*(#.*)?$")
+_PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+
+
+def _yaml_files() -> list[Path]:
+    return [*sorted(WORKFLOWS.glob("*.y*ml")), GITHUB / "actions" / "setup-ecsdelivery" / "action.yml"]
+
+
+def test_every_action_is_pinned_by_commit_with_a_version_comment() -> None:
+    count = 0
+    for path in _yaml_files():
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = _USES_LINE.match(line)
+            if not match:
+                continue
+            ref, comment = match.group(1), match.group(2) or ""
+            if ref.startswith("./"):
+                assert (ROOT / ref.split("@")[0]).exists(), f"{path.name}:{number}: {ref} does not exist"
+                continue
+            assert _PINNED.fullmatch(ref), f"{path.name}:{number}: {ref} is not pinned by a 40-hex commit"
+            assert re.fullmatch(r"# v\d+\.\d+\.\d+", comment.strip()), f"{path.name}:{number}: add `# vX.Y.Z`"
+            count += 1
+    assert count >= 20
+
+
+def test_checkouts_do_not_persist_credentials() -> None:
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            for step in steps_using(job, "actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, f"{name}:{job_id}"
+
+
+def test_no_expressions_inside_scripts() -> None:
+    """Values reach shell and JavaScript through env:, never through `${{ }}` pasted into the code."""
+    for name, job_id, _job, script in run_blocks():
+        assert "${{" not in script, f"{name}:{job_id}: pass the value through env:"
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            for step in steps_using(job, "actions/github-script@"):
+                assert "${{" not in step["with"]["script"], f"{name}:{job_id}"
+
+
+def test_reusable_calls_pass_secrets_explicitly() -> None:
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            assert job.get("secrets") != "inherit", f"{name}:{job_id}: pass only the secrets the callee declares"
+
+
+# --- labeler config ---------------------------------------------------------------------------------------------
+
+
+def test_labeler_globs_match_this_repository() -> None:
+    config = yaml.safe_load((GITHUB / "labeler.yml").read_text())
+    assert {"ecsdelivery", "stacks", "programs", "ci", "app", "tests", "benchmarks", "docs"} <= set(config)
+    for label, rules in config.items():
+        globs = [g for rule in rules for entry in rule["changed-files"] for g in entry["any-glob-to-any-file"]]
+        for pattern in globs:
+            top = pattern.split("/")[0]
+            if "*" in top:
+                assert list(ROOT.glob(pattern)), f"{label}: {pattern} matches nothing"
+            else:
+                assert (ROOT / top).exists(), f"{label}: {pattern} names {top}, which this repository lacks"
