@@ -1,1 +1,189 @@
-"""Offline synthesis: run a Pulumi program in-process under mocks and record what it would register."""
+"""Offline synthesis: run a Pulumi program in-process under mocks and record what it would register.
+
+`synthesize("dev")` runs `programs.delivery.delivery_program` for a stack under the recording mocks of
+`ecsdelivery.synth.mocks`: no Pulumi CLI, no provider plugins, no network, no credentials. The result lists
+every resource (type token, logical name, parent, inputs as the engine sees them) and the stack outputs;
+`check_payloads(result)` checks the AWS payloads among them against botocore's service models
+(`ecsdelivery.synth.awsshapes`).
+
+    result = synthesize("preview", pr=42)
+    [r["name"] for r in result.resources if r["type"] == "aws:lb/listenerRule:ListenerRule"]
+    check_payloads(result)   # [] when every payload is valid AWS API input
+
+Values other stacks or AWS would provide are mocked: a preview's `StackReference` to dev answers with
+plausible platform outputs, ARNs and ids come from the mocks, and without an image a placeholder digest
+(`PLACEHOLDER_DIGEST`) in the stack's repository stands in for the deploy image.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The digest used when no image is given: all zeros, so it can never be mistaken for a real image.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
+PROJECT = "ecsdelivery"
+ORGANIZATION = "organization"  # what Pulumi's local backends call the organization
+
+Resource = dict[str, Any]
+
+
+@dataclass
+class SynthResult:
+    """What a stack's program registers and exports, offline.
+
+    Attributes:
+        stack: the Pulumi stack name (`dev`, `pr-42`, ...).
+        resources: dicts with `type`, `name`, `parent` (the parent's logical name, None for the stack) and
+            `inputs` (camelCase property names as the engine sees them), in registration order.
+        outputs: the stack outputs, resolved.
+        image: the deploy image reference the program ran with.
+        placeholder_image: True when no image was given and `PLACEHOLDER_DIGEST` stood in for it.
+        warnings: messages the program logged as warnings (e.g. deploying a tag).
+    """
+
+    stack: str
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    image: str | None = None
+    placeholder_image: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"stack": ..., "resources": [{"type", "name", "parent", "inputs"}], "outputs": {...}}`."""
+        return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
+
+    def of_type(self, type_: str) -> list[Resource]:
+        """Every resource with the type token `type_`."""
+        return [r for r in self.resources if r["type"] == type_]
+
+
+def _platform_outputs(namespace: str, stack: str, app: str, region: str, account: str) -> dict[str, Any]:
+    """Plausible outputs of another stack's platform (what `mode: stack` reads through a StackReference)."""
+    from ecsdelivery.naming import Label
+
+    label = Label(namespace, stack, app)
+    cluster = label.name_for("ecs_cluster")
+    alb = label.name_for("load_balancer")
+    return {
+        "vpcId": "vpc-0123456789abcdef0",
+        "privateSubnetIds": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+        "publicSubnetIds": ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"],
+        "clusterArn": f"arn:aws:ecs:{region}:{account}:cluster/{cluster}",
+        "clusterName": cluster,
+        "listenerArn": f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{alb}/0123456789abcdef/0f1e2d3c",
+        "albSecurityGroupId": "sg-0123456789abcdef0",
+        "albDnsName": f"{alb}-1234567890.{region}.elb.amazonaws.com",
+        "albZoneId": "Z35SXDOTRQ7X7K",
+        "protocol": "http",
+    }
+
+
+def _mocks(config: Any) -> Any:
+    """EcsMocks that also answer StackReferences with a platform's outputs and remember warnings."""
+    from pulumi.runtime import mocks as pulumi_mocks
+
+    from ecsdelivery.synth.mocks import EcsMocks
+
+    class SynthMocks(EcsMocks):
+        def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+            if args.typ == "pulumi:pulumi:StackReference":
+                name = str(args.inputs.get("name") or args.name)
+                stack = name.rsplit("/", 1)[-1]
+                outputs = _platform_outputs(config.namespace, stack, config.app, config.region, config.accounts[0])
+                return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
+            return super().new_resource(args)
+
+    return SynthMocks(region=config.region, account_id=config.accounts[0])
+
+
+class _WarningCapture(logging.Handler):
+    """Keeps the messages of the warnings (and errors) the mock engine logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def synthesize(
+    env: str,
+    *,
+    pr: int | None = None,
+    image: str | None = None,
+    stacks_dir: str = "stacks",
+    local: bool = False,
+) -> SynthResult:
+    """Run the delivery program for `env` (with `pr` for a preview) under mocks.
+
+    Args:
+        env: dev, staging, prod, shared, preview (needs `pr`), or `pr-<N>`.
+        pr: the pull request number of a preview.
+        image: the deploy image; default None: `<stack's repository>@PLACEHOLDER_DIGEST`.
+        stacks_dir: directory of the stack files. Default: "stacks".
+        local: synthesise as for a local emulator (no ACM certificate, no Route 53 records).
+
+    Raises:
+        UsageError, ConfigError: a bad environment, PR number, image or stack file (exit code 2).
+    """
+    from ecsdelivery.config import load_stack
+    from ecsdelivery.errors import ConfigError, EcsDeliveryError
+
+    config = load_stack(env, stacks_dir=stacks_dir, pr=pr)
+    placeholder = image is None
+    if image is None:
+        image = f"{config.repository_url}@{PLACEHOLDER_DIGEST}"
+    settings = {
+        "aws:region": config.region,
+        "ecsdelivery:image": image,
+        "ecsdelivery:stacksDir": str(stacks_dir),
+        "ecsdelivery:local": "true" if local else "false",
+    }
+    from ecsdelivery.synth.mocks import run_program
+    from programs.delivery import delivery_program
+
+    # The mock engine logs the program's warnings to the root logger; keep them for the report instead.
+    capture = _WarningCapture()
+    root = logging.getLogger()
+    root.addHandler(capture)
+    try:
+        recording = run_program(
+            delivery_program,
+            project=PROJECT,
+            stack=config.stack_name,
+            config=settings,
+            mocks=_mocks(config),
+        )
+    except EcsDeliveryError:
+        raise
+    except (ValueError, TypeError) as err:
+        # Components reject impossible arguments with ValueError: a stack-file problem, not a crash.
+        raise ConfigError([f"{config.stack_name}: the program rejected the stack: {err}"]) from None
+    finally:
+        root.removeHandler(capture)
+    warnings = capture.messages
+    resources = [
+        {"type": r["type"], "name": r["name"], "parent": r["parent"], "inputs": r["inputs"]}
+        for r in recording.resources
+    ]
+    return SynthResult(
+        stack=config.stack_name,
+        resources=resources,
+        outputs=recording.outputs,
+        image=image,
+        placeholder_image=placeholder,
+        warnings=warnings,
+    )
+
+
+def check_payloads(result: SynthResult) -> list[str]:
+    """Problems with the AWS payloads among `result`'s resources; [] when every one is valid API input."""
+    from ecsdelivery.synth.awsshapes import check_resources
+
+    return check_resources(result.resources)
+
+
+__all__ = ["PLACEHOLDER_DIGEST", "SynthResult", "check_payloads", "synthesize"]
