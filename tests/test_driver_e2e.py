@@ -348,3 +348,19 @@ def test_real_delivery_program_through_the_double(fake: FakeState, capsys: pytes
     assert out.split("dev: ", 1)[1].splitlines()[1].startswith("url: ")
     assert main(["up", "preview", "--pr", "12", "--image", f"{REPO}@{D2}"]) == 0
     assert D2 in json.dumps(fake.stacks["pr-12"].outputs)
+
+
+def test_up_local_starts_an_emulator_and_points_the_provider_at_it(
+    fake: FakeState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["up", "dev", "--local"]) == 0  # the quickstart command
+    config = config_of(fake, "dev")
+    assert config["ecsdelivery:local"] == "true"
+    endpoint = config["aws:endpoints[0].ecs"]
+    assert endpoint.startswith("http://127.0.0.1:")
+    assert config["aws:endpoints[0].sts"] == endpoint
+    assert config["aws:skipCredentialsValidation"] == "true"
+    assert config["ecsdelivery:image"] == runtime.LOCAL_PLACEHOLDER_IMAGE
+    assert f"local AWS emulator: {endpoint}" in capsys.readouterr().out
+    assert main(["destroy", "dev", "--local"]) == 0
+    assert "dev" not in fake.stacks

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from ecsdelivery.config import StackConfig
 
 DEFAULT_PROJECT = "ecsdelivery"
+#: `up --local` without `--image`: the emulator runs no containers, so any well-formed digest reference will do.
+LOCAL_PLACEHOLDER_IMAGE = "localhost/ecsdelivery-placeholder@sha256:" + "0" * 64
 MAX_ERROR_LINES = 12
 
 
@@ -362,6 +364,9 @@ class Driver:
             elif current:
                 deploy_image = current
                 self.say(f"no --image given: keeping {current}")
+            elif cfg.services and self.settings.local:
+                deploy_image = LOCAL_PLACEHOLDER_IMAGE
+                self.say(f"no --image given: using {deploy_image} (the emulator runs no containers)")
             elif cfg.services:
                 raise MissingRequirementError(f"{target.stack} runs no image yet: pass --image REPO:TAG or REPO@DIGEST")
             else:
