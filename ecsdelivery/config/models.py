@@ -307,13 +307,15 @@ class EcrConfig(_Model):
 class SecretRef(_Model):
     """A secret injected as an environment variable: exactly one of `ssm` or `secrets_manager`."""
 
-    ssm: str | None = Field(None, min_length=1, description="SSM parameter name (/app/db-url) or ARN.")
+    ssm: str | None = Field(None, min_length=1, description="SSM parameter name (/app/db-url) or ARN. Default: none.")
     secrets_manager: str | None = Field(
         None,
         pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
-        description="Secrets Manager secret ARN.",
+        description="Secrets Manager secret ARN. Default: none.",
     )
-    key: str | None = Field(None, min_length=1, description="JSON key inside the Secrets Manager secret.")
+    key: str | None = Field(
+        None, min_length=1, description="JSON key inside the Secrets Manager secret. Default: none (all of it)."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> SecretRef:
