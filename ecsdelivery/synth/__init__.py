@@ -49,6 +49,8 @@ class SynthResult:
     image: str | None = None
     placeholder_image: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: resource options set on resources (e.g. `{"ecr-repo": {"protect": True}}`), by logical name; not in to_json
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """`{"stack": ..., "resources": [{"type", "name", "parent", "inputs"}], "outputs": {...}}`."""
@@ -176,6 +178,7 @@ def synthesize(
         image=image,
         placeholder_image=placeholder,
         warnings=warnings,
+        options={r["name"]: r["options"] for r in recording.resources if r.get("options")},
     )
 
 
