@@ -22,7 +22,9 @@ Every problem is one line: `resources[<logical name>].<path in the API request>:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -37,11 +39,91 @@ Payload = dict[str, Any]
 # botocore models
 
 
+#: The operations this module validates, by botocore service name.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "ecs": ("RegisterTaskDefinition", "CreateService"),
+    "elbv2": ("CreateRule", "CreateListener", "CreateTargetGroup"),
+    "ecr": ("CreateRepository", "PutLifecyclePolicy", "SetRepositoryPolicy"),
+    "logs": ("CreateLogGroup",),
+    "iam": ("CreateRole", "PutRolePolicy", "CreatePolicy"),
+    "application-autoscaling": ("RegisterScalableTarget", "PutScalingPolicy"),
+}
+
+
+def _reachable_shapes(shapes: Mapping[str, Any], roots: Iterable[str]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in kept or name not in shapes:
+            continue
+        shape = kept[name] = shapes[name]
+        for ref in (*shape.get("members", {}).values(), shape.get("member"), shape.get("key"), shape.get("value")):
+            if isinstance(ref, Mapping) and "shape" in ref:
+                pending.append(ref["shape"])
+    return kept
+
+
+def _without_docs(value: Any) -> Any:
+    """The model without its `documentation` prose (most of its size; validation never reads it)."""
+    if isinstance(value, Mapping):
+        return {k: _without_docs(v) for k, v in value.items() if k != "documentation"}
+    if isinstance(value, list):
+        return [_without_docs(v) for v in value]
+    return value
+
+
+def _cache_file(service: str) -> Any:
+    from pathlib import Path
+
+    import botocore
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    operations = ",".join(OPERATIONS.get(service, ()))
+    key = hashlib.sha256(f"{botocore.__version__}/{service}/{operations}".encode()).hexdigest()[:16]
+    return Path(base) / "ecsdelivery" / f"botocore-{service}-{key}.json"
+
+
+def _model_data(service: str) -> dict[str, Any]:
+    """The service model trimmed to the checked operations and the shapes they reach.
+
+    botocore's full models are megabytes of JSON (a fifth of a second to load the six used here); the trimmed
+    copy is cached per botocore version under `$XDG_CACHE_HOME/ecsdelivery` (default `~/.cache`). Without a
+    writable cache the full model is loaded every time, with the same result.
+    """
+    path = _cache_file(service)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    import botocore.loaders
+
+    full = botocore.loaders.create_loader().load_service_model(service, "service-2")
+    operations = {name: full["operations"][name] for name in OPERATIONS.get(service, ()) if name in full["operations"]}
+    if not operations:
+        return full  # an operation not in the list: keep the whole model
+    roots = [op["input"]["shape"] for op in operations.values() if "input" in op]
+    trimmed = {
+        "version": full.get("version", "2.0"),
+        "metadata": full["metadata"],
+        "operations": {name: {k: v for k, v in op.items() if k != "output"} for name, op in operations.items()},
+        "shapes": _without_docs(_reachable_shapes(full["shapes"], roots)),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(trimmed), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only home: no cache, same answers
+    return trimmed
+
+
 @cache
 def _service_model(service: str) -> Any:
-    import botocore.session  # deferred: botocore costs ~50 ms to import, only synth needs it
+    from botocore.model import ServiceModel  # deferred: only synth needs botocore
 
-    return botocore.session.get_session().get_service_model(service)
+    return ServiceModel(_model_data(service), service_name=service)
 
 
 @cache
