@@ -173,6 +173,16 @@ def platform_protocol(config: StackConfig, *, local: bool, stacks_dir: str) -> s
     return "https"
 
 
+def platform_stack_name(stack: str) -> str:
+    """`<organization>/<project>/<stack>` of the stack whose platform outputs this one reads.
+
+    DIY backends (file://, s3://) name every organization "organization"; it is also the fallback when the
+    engine reports none (mocks).
+    """
+    organization = pulumi.get_organization() or "organization"
+    return f"{organization}/{pulumi.get_project()}/{stack}"
+
+
 def _primary(config: StackConfig) -> str | None:
     """The service whose outputs are exported first-class (`url`, `serviceName`, ...): the app's, else the first."""
     if config.app in config.services:
@@ -271,7 +281,7 @@ def _platform(config: StackConfig, settings: _Settings) -> _Platform:
         ref = created.ref()
         public_subnets: Any = created.public_subnet_ids
     elif isinstance(platform, StackPlatform):
-        stack = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{platform.stack}")
+        stack = pulumi.StackReference(platform_stack_name(platform.stack))
         ref = PlatformRef.from_stack_reference(stack, protocol=protocol)
         public_subnets = stack.get_output("publicSubnetIds")
     elif isinstance(platform, ExistingPlatform):

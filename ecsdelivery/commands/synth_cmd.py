@@ -62,6 +62,8 @@ def render(result: Any, problems: list[str], out: TextIO) -> None:
         image += "  (PLACEHOLDER: no --image given; a real deploy needs one)"
     print(f"stack {result.stack}", file=out)
     print(f"image {image}", file=out)
+    for reference in result.stack_references:
+        print(f"reads stack {reference} (StackReference; its outputs are mocked offline)", file=out)
     print(f"resources ({len(result.resources)}):", file=out)
     for depth, resource in _tree(result.resources):
         indent = "  " * (depth + 1)

@@ -49,6 +49,8 @@ class SynthResult:
     image: str | None = None
     placeholder_image: bool = False
     warnings: list[str] = field(default_factory=list)
+    #: fully qualified names of the stacks read through a `pulumi.StackReference` (a preview reads dev's platform)
+    stack_references: list[str] = field(default_factory=list)
     #: resource options set on resources (e.g. `{"ecr-repo": {"protect": True}}`), by logical name; not in to_json
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -89,15 +91,20 @@ def _mocks(config: Any) -> Any:
     from ecsdelivery.synth.mocks import EcsMocks
 
     class SynthMocks(EcsMocks):
+        stack_references: list[str] = []
+
         def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
             if args.typ == "pulumi:pulumi:StackReference":
                 name = str(args.inputs.get("name") or args.name)
+                self.stack_references.append(name)
                 stack = name.rsplit("/", 1)[-1]
                 outputs = _platform_outputs(config.namespace, stack, config.app, config.region, config.accounts[0])
                 return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
             return super().new_resource(args)
 
-    return SynthMocks(region=config.region, account_id=config.accounts[0])
+    mocks = SynthMocks(region=config.region, account_id=config.accounts[0])
+    mocks.stack_references = []
+    return mocks
 
 
 class _WarningCapture(logging.Handler):
@@ -152,12 +159,9 @@ def synthesize(
     root = logging.getLogger()
     root.addHandler(capture)
     try:
+        mocks = _mocks(config)
         recording = run_program(
-            delivery_program,
-            project=PROJECT,
-            stack=config.stack_name,
-            config=settings,
-            mocks=_mocks(config),
+            delivery_program, project=PROJECT, stack=config.stack_name, config=settings, mocks=mocks
         )
     except EcsDeliveryError:
         raise
@@ -178,6 +182,7 @@ def synthesize(
         image=image,
         placeholder_image=placeholder,
         warnings=warnings,
+        stack_references=list(mocks.stack_references),
         options={r["name"]: r["options"] for r in recording.resources if r.get("options")},
     )
 
