@@ -20,11 +20,21 @@ rule does not apply. This module imports only the standard library, so the polic
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from ecsdelivery.guardrails.resources import (
+    Resource,
+    as_list,
+    containers,
+    get,
+    minimum_tasks,
+    number,
+    parse_json,
+    services,
+)
 
 Severity = Literal["mandatory", "advisory"]
 MANDATORY: Severity = "mandatory"
@@ -124,28 +134,6 @@ class RuleContext:
 
 
 @dataclass(frozen=True)
-class Resource:
-    """One synthesised resource: type token, logical name, parent's logical name, inputs, options."""
-
-    type: str
-    name: str
-    inputs: Mapping[str, Any]
-    parent: str | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Resource:
-        """From a `SynthResult.resources` item (`type`, `name`, `parent`, `inputs`, optional `options`)."""
-        return cls(
-            type=str(data["type"]),
-            name=str(data["name"]),
-            inputs=data.get("inputs") or {},
-            parent=data.get("parent"),
-            options=data.get("options") or {},
-        )
-
-
-@dataclass(frozen=True)
 class Violation:
     """One failed rule on one resource (`resource` None: the stack as a whole)."""
 
@@ -160,7 +148,7 @@ class Violation:
         where = f"{self.resource} ({self.resource_type})" if self.resource else "stack"
         return f"[{self.severity}] {self.rule_id}: {where}: {self.message}. Fix: {self.fix}"
 
-    def to_json(self) -> dict[str, Any]:
+    def toparse_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule_id,
             "severity": self.severity,
@@ -230,61 +218,11 @@ class StackRule(_Base):
         return self.validate(resources, context)
 
 
-# --------------------------------------------------------------------------------------------------------------
-# Helpers over inputs (values may be missing or unknown during a real preview: treat them as "cannot tell")
-
-
-def _get(props: Mapping[str, Any], path: str, default: Any = None) -> Any:
-    value: Any = props
-    for key in path.split("."):
-        if not isinstance(value, Mapping) or key not in value:
-            return default
-        value = value[key]
-    return value
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return list(value)
-    return [value]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _json(value: Any) -> Any:
-    """A JSON document given as text (as pulumi-aws takes it) or already parsed; None when unreadable."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return value
-
-
-def containers(props: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The container definitions of a task definition's inputs (a JSON string)."""
-    parsed = _json(props.get("containerDefinitions"))
-    return [c for c in parsed if isinstance(c, dict)] if isinstance(parsed, list) else []
-
-
 def _statements(policy: Any) -> list[dict[str, Any]]:
-    document = _json(policy)
+    document = parse_json(policy)
     if not isinstance(document, Mapping):
         return []
-    return [s for s in _list(document.get("Statement")) if isinstance(s, dict)]
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -292,7 +230,7 @@ def _statements(policy: Any) -> list[dict[str, Any]]:
 
 
 def no_public_ip(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
-    if _get(props, "networkConfiguration.assignPublicIp") is True:
+    if get(props, "networkConfiguration.assignPublicIp") is True:
         return ["tasks get a public IP (networkConfiguration.assignPublicIp is true)"]
     return []
 
@@ -316,13 +254,13 @@ def ecr_immutable_scan(resource_type: str, props: Mapping[str, Any], context: Ru
     mutability = props.get("imageTagMutability") or "MUTABLE"  # the API default
     if not str(mutability).startswith("IMMUTABLE"):
         problems.append(f"image tags are {mutability}")
-    if _get(props, "imageScanningConfiguration.scanOnPush") is not True:
+    if get(props, "imageScanningConfiguration.scanOnPush") is not True:
         problems.append("images are not scanned on push")
     return problems
 
 
 def log_retention(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
-    days = _number(props.get("retentionInDays"))
+    days = number(props.get("retentionInDays"))
     if not days or days <= 0:
         return ["the log group keeps logs forever (no retentionInDays)"]
     return []
@@ -331,7 +269,7 @@ def log_retention(resource_type: str, props: Mapping[str, Any], context: RuleCon
 def no_plain_secrets(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
     problems = []
     for container in containers(props):
-        for variable in _list(container.get("environment")):
+        for variable in as_list(container.get("environment")):
             name = variable.get("name") if isinstance(variable, Mapping) else None
             if isinstance(name, str) and SECRET_NAME.search(name):
                 problems.append(f"container {container.get('name')}: {name} looks like a secret in plain environment")
@@ -362,23 +300,23 @@ def _named(resource: Any) -> bool:
 def named_secrets_only(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
     documents = [props.get("policy")]
     if resource_type == ROLE:
-        documents = [p.get("policy") for p in _list(props.get("inlinePolicies")) if isinstance(p, Mapping)]
+        documents = [p.get("policy") for p in as_list(props.get("inlinePolicies")) if isinstance(p, Mapping)]
     problems = []
     for document in documents:
         for statement in _statements(document):
-            if statement.get("Effect") != "Allow" or not _reads_secrets(_list(statement.get("Action"))):
+            if statement.get("Effect") != "Allow" or not _reads_secrets(as_list(statement.get("Action"))):
                 continue
             sid = f" (statement {statement['Sid']})" if statement.get("Sid") else ""
             if "NotResource" in statement:
                 problems.append(f"secret reads are granted with NotResource{sid}")
-            for resource in _list(statement.get("Resource")):
+            for resource in as_list(statement.get("Resource")):
                 if not _named(resource):
                     problems.append(f"secret reads are granted on {resource!r}{sid}, not on named secrets")
     return problems
 
 
 def circuit_breaker(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
-    controller = _get(props, "deploymentController.type", "ECS")
+    controller = get(props, "deploymentController.type", "ECS")
     if controller != "ECS":
         return []  # CODE_DEPLOY and EXTERNAL controllers roll back on their own terms
     breaker = props.get("deploymentCircuitBreaker") or {}
@@ -412,12 +350,12 @@ def ecr_protected(resource_type: str, props: Mapping[str, Any], context: RuleCon
 
 
 def preview_spot(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
-    strategies = [s for s in _list(props.get("capacityProviderStrategies")) if isinstance(s, Mapping)]
+    strategies = [s for s in as_list(props.get("capacityProviderStrategies")) if isinstance(s, Mapping)]
     on_demand = [
         s
         for s in strategies
         if s.get("capacityProvider") != "FARGATE_SPOT"
-        and ((_number(s.get("weight")) or 0) or (_number(s.get("base")) or 0))
+        and ((number(s.get("weight")) or 0) or (number(s.get("base")) or 0))
     ]
     if not strategies or on_demand:
         return ["the preview runs on on-demand Fargate, not FARGATE_SPOT"]
@@ -435,30 +373,26 @@ def preview_expiry_tag(resource_type: str, props: Mapping[str, Any], context: Ru
 # Stack rules
 
 
-def _services(resources: Sequence[Resource]) -> list[Resource]:
-    return [r for r in resources if r.type == SERVICE]
-
-
 def task_sg_alb_only(resources: Sequence[Resource], context: RuleContext) -> list[tuple[str | None, str]]:
     """Task security groups: those the services attach (by id) or that share a service's parent component."""
-    services = _services(resources)
+    task_services = services(resources)
     task_sg_ids = {
         sg
-        for s in services
-        for sg in _list(_get(s.inputs, "networkConfiguration.securityGroups"))
+        for s in task_services
+        for sg in as_list(get(s.inputs, "networkConfiguration.securityGroups"))
         if isinstance(sg, str)
     }
-    service_parents = {s.parent for s in services}
+    service_parents = {s.parent for s in task_services}
     alb_sg_ids = {
-        sg for r in resources if r.type in LOAD_BALANCERS for sg in _list(r.inputs.get("securityGroups"))
+        sg for r in resources if r.type in LOAD_BALANCERS for sg in as_list(r.inputs.get("securityGroups"))
     } - task_sg_ids
     found: list[tuple[str | None, str]] = []
 
     def check_source(resource: Resource, rule: Mapping[str, Any], source_keys: tuple[str, ...]) -> None:
         for key in ("cidrIpv4", "cidrIpv6", "cidrBlocks", "ipv6CidrBlocks", "prefixListId", "prefixListIds"):
-            if _list(rule.get(key)):
+            if as_list(rule.get(key)):
                 found.append((resource.name, f"task security group admits {key} {rule.get(key)}"))
-        sources = [sg for key in source_keys for sg in _list(rule.get(key)) if isinstance(sg, str)]
+        sources = [sg for key in source_keys for sg in as_list(rule.get(key)) if isinstance(sg, str)]
         if rule.get("self") is True:
             found.append((resource.name, "task security group admits itself (self)"))
         for sg in sources:
@@ -475,7 +409,7 @@ def task_sg_alb_only(resources: Sequence[Resource], context: RuleContext) -> lis
             if resource.inputs.get("securityGroupId") in task_sg_ids:
                 check_source(resource, resource.inputs, ("sourceSecurityGroupId",))
         elif resource.type == SECURITY_GROUP and resource.parent in service_parents and resource.parent is not None:
-            for rule in _list(resource.inputs.get("ingress")):
+            for rule in as_list(resource.inputs.get("ingress")):
                 if isinstance(rule, Mapping):
                     check_source(resource, rule, ("securityGroups",))
     return found
@@ -490,9 +424,9 @@ def http_redirect(resources: Sequence[Resource], context: RuleContext) -> list[t
     for listener in listeners:
         if str(listener.inputs.get("protocol") or "").upper() != "HTTP":
             continue
-        actions = [a for a in _list(listener.inputs.get("defaultActions")) if isinstance(a, Mapping)]
+        actions = [a for a in as_list(listener.inputs.get("defaultActions")) if isinstance(a, Mapping)]
         redirects = all(
-            a.get("type") == "redirect" and str(_get(a, "redirect.protocol", "")).upper() == "HTTPS" for a in actions
+            a.get("type") == "redirect" and str(get(a, "redirect.protocol", "")).upper() == "HTTPS" for a in actions
         )
         if not actions or not redirects:
             found.append(
@@ -501,29 +435,13 @@ def http_redirect(resources: Sequence[Resource], context: RuleContext) -> list[t
     return found
 
 
-def _minimum_tasks(service: Resource, resources: Sequence[Resource]) -> float | None:
-    """Autoscaling's minimum when a scaling target is attached to the service, else the desired count."""
-    name = service.inputs.get("name")
-    for target in resources:
-        if target.type != SCALING_TARGET:
-            continue
-        resource_id = str(target.inputs.get("resourceId") or "")
-        same = (isinstance(name, str) and resource_id.endswith(f"/{name}")) or (
-            target.parent is not None and target.parent == service.parent
-        )
-        if same:
-            return _number(target.inputs.get("minCapacity"))
-    desired = service.inputs.get("desiredCount")
-    return 1.0 if desired is None else _number(desired)  # the API's default is 1
-
-
 def prod_high_availability(resources: Sequence[Resource], context: RuleContext) -> list[tuple[str | None, str]]:
     found: list[tuple[str | None, str]] = []
-    for service in _services(resources):
-        minimum = _minimum_tasks(service, resources)
+    for service in services(resources):
+        minimum = minimum_tasks(service, resources)
         if minimum is not None and minimum < 2:
             found.append((service.name, f"prod runs {minimum:g} task(s) at minimum; a zone failure takes it down"))
-        subnets = {s for s in _list(_get(service.inputs, "networkConfiguration.subnets")) if isinstance(s, str)}
+        subnets = {s for s in as_list(get(service.inputs, "networkConfiguration.subnets")) if isinstance(s, str)}
         if len(subnets) < 2:
             found.append((service.name, f"tasks are placed in {len(subnets)} subnet(s), so in fewer than two zones"))
     return found
@@ -546,13 +464,13 @@ def task_egress_path(resources: Sequence[Resource], context: RuleContext) -> lis
     if not vpcs or any(r.type in (NAT_GATEWAY, VPC_ENDPOINT) for r in resources):
         return []
     if any(
-        _get(v.inputs, "natGateways.strategy", "OnePerAz") != "None" or v.inputs.get("vpcEndpointSpecs") for v in vpcs
+        get(v.inputs, "natGateways.strategy", "OnePerAz") != "None" or v.inputs.get("vpcEndpointSpecs") for v in vpcs
     ):
         return []
     return [
         (s.name, "tasks have no public IP and the VPC has no NAT gateway or VPC endpoints: image pulls will fail")
-        for s in _services(resources)
-        if _get(s.inputs, "networkConfiguration.assignPublicIp") is not True
+        for s in services(resources)
+        if get(s.inputs, "networkConfiguration.assignPublicIp") is not True
     ]
 
 
