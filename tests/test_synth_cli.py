@@ -86,10 +86,8 @@ def test_a_payload_aws_would_reject_exits_2_with_its_path(tmp_path: Path) -> Non
     assert done.returncode == 2
     json.loads(done.stdout)  # the result is still printed
     assert "ecsdelivery: error: AWS would reject these payloads:" in done.stderr
-    assert (
-        f"ecsdelivery: error: resources[web-service-rule].Conditions[0].HostHeaderConfig.Values[0]: {host[:56]!r}"[:120]
-        in done.stderr
-    )
+    path = "ecsdelivery: error: resources[web-service-rule].Conditions[0].HostHeaderConfig.Values[0]: "
+    assert path in done.stderr
     assert "must be 1-128 characters" in done.stderr
     assert "Traceback" not in done.stderr
 
