@@ -148,7 +148,7 @@ class Violation:
         where = f"{self.resource} ({self.resource_type})" if self.resource else "stack"
         return f"[{self.severity}] {self.rule_id}: {where}: {self.message}. Fix: {self.fix}"
 
-    def toparse_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule_id,
             "severity": self.severity,
