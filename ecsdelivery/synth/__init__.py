@@ -17,7 +17,9 @@ plausible platform outputs, ARNs and ids come from the mocks, and without an ima
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +109,36 @@ def _mocks(config: Any) -> Any:
     return mocks
 
 
+@contextlib.contextmanager
+def _fast_registrations() -> Iterator[None]:
+    """Skip work that only matters to a real engine, for the duration of a mock run.
+
+    - Source positions: the SDK walks and formats the Python stack for every resource so the engine can point
+      at the line that created it; mocks discard them (a quarter of the time of a 50-service synth).
+    - The cyclic garbage collector: registrations allocate hundreds of thousands of futures, and each full
+      collection also walks the million objects the pulumi-aws modules hold; collecting once at the end
+      is about a third faster. The previous state is restored afterwards.
+    """
+    import gc
+
+    import pulumi.runtime.resource as runtime_resource
+
+    original = getattr(runtime_resource, "_get_stack_trace", None)
+    if original is not None:
+        from pulumi.runtime.proto import source_pb2
+
+        runtime_resource._get_stack_trace = source_pb2.StackTrace  # an empty trace: no source position
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if original is not None:
+            runtime_resource._get_stack_trace = original
+        if collecting:
+            gc.enable()
+
+
 class _WarningCapture(logging.Handler):
     """Keeps the messages of the warnings (and errors) the mock engine logs."""
 
@@ -158,11 +190,12 @@ def synthesize(
     capture = _WarningCapture()
     root = logging.getLogger()
     root.addHandler(capture)
+    mocks = _mocks(config)
     try:
-        mocks = _mocks(config)
-        recording = run_program(
-            delivery_program, project=PROJECT, stack=config.stack_name, config=settings, mocks=mocks
-        )
+        with _fast_registrations():
+            recording = run_program(
+                delivery_program, project=PROJECT, stack=config.stack_name, config=settings, mocks=mocks
+            )
     except EcsDeliveryError:
         raise
     except (ValueError, TypeError) as err:
