@@ -333,6 +333,10 @@ def test_service_and_scaling_requests() -> None:
         "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "web", "containerPort": 8080}],
     }
     assert check_resource("aws:ecs/service:Service", "svc", service) == []
+    no_subnets = {**service, "networkConfiguration": {**service["networkConfiguration"], "subnets": []}}
+    assert check_resource("aws:ecs/service:Service", "svc", no_subnets) == [
+        "resources[svc].networkConfiguration.awsvpcConfiguration.subnets: 0 subnets; give 1 to 16"
+    ]
     problems = check_resource("aws:ecs/service:Service", "svc", {**service, "propagateTags": "ALL"})
     assert any("propagateTags: 'ALL' is not one of" in p for p in problems), problems
     policy = {

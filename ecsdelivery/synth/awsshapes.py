@@ -821,6 +821,19 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
     return _with_tags(payload, inputs, "key", "value", "tags")
 
 
+def service_rules(request: Payload) -> list[tuple[str, str]]:
+    """CreateService rules from the ECS guide: awsvpc services need 1-16 subnets and at most 5 security groups."""
+    found: list[tuple[str, str]] = []
+    vpc = (request.get("networkConfiguration") or {}).get("awsvpcConfiguration")
+    if isinstance(vpc, Mapping):
+        subnets, groups = vpc.get("subnets") or [], vpc.get("securityGroups") or []
+        if not 1 <= len(subnets) <= 16:
+            found.append(("networkConfiguration.awsvpcConfiguration.subnets", f"{len(subnets)} subnets; give 1 to 16"))
+        if len(groups) > 5:
+            found.append(("networkConfiguration.awsvpcConfiguration.securityGroups", f"{len(groups)} exceed 5"))
+    return found
+
+
 def _resource_id_request(inputs: Mapping[str, Any]) -> Payload:
     return _pick(
         inputs,
@@ -922,6 +935,11 @@ def _task_definition(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found + task_size_rules(request)
 
 
+def _service(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = service_request(inputs)
+    return validate_request("ecs", "CreateService", request) + service_rules(request)
+
+
 def _listener_rule(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     request = listener_rule_request(inputs)
     return validate_request("elbv2", "CreateRule", request) + listener_rule_rules(request)
@@ -991,7 +1009,7 @@ def _policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 CHECKS: dict[str, Check] = {
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
-    "aws:ecs/service:Service": _request_check("ecs", "CreateService", service_request),
+    "aws:ecs/service:Service": _service,
     "aws:lb/listenerRule:ListenerRule": _listener_rule,
     "aws:lb/listener:Listener": _request_check("elbv2", "CreateListener", listener_request),
     "aws:lb/targetGroup:TargetGroup": _target_group,
