@@ -108,7 +108,11 @@ def container_args(container: ContainerConfig, image: DeployImage | None, *, whe
     """`ContainerArgs` from a container's config; a container without `image` runs the deploy image."""
     from ecsdelivery.components.task_definition import ContainerArgs, ContainerHealthCheckArgs
 
-    if container.image is None and image is None:
+    if container.image is not None:
+        reference = container.image
+    elif image is not None:
+        reference = image.reference
+    else:
         raise UsageError(
             f"{where}: container {container.name!r} runs the deploy image and none was given; pass --image "
             "(or `pulumi config set ecsdelivery:image <repo>@sha256:...`)"
@@ -116,7 +120,7 @@ def container_args(container: ContainerConfig, image: DeployImage | None, *, whe
     check = container.health_check
     return ContainerArgs(
         name=container.name,
-        image=container.image or image.reference,  # type: ignore[union-attr]
+        image=reference,
         port=container.port,
         cpu=container.cpu,
         memory=container.memory,
@@ -394,7 +398,9 @@ def _preview(
 
     assert config.pr is not None
     settings = config.preview
-    expires = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=settings.ttl_hours)
+    # Counted from the start of the hour of this deploy, so deploys within one hour leave the tags unchanged.
+    hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    expires = hour + dt.timedelta(hours=settings.ttl_hours)
     # The component fills in {pr}; the other placeholders are the program's to fill.
     template = settings.host_template.replace("{service}", name).replace("{app}", config.app)
     return PreviewEnvironment(

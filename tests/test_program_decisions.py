@@ -171,3 +171,26 @@ def test_platform_protocol(dev: Any, prod: Any) -> None:
     assert delivery.platform_protocol(prod, local=True, stacks_dir=str(STACKS)) == "http"
     preview = load_stack("preview", pr=3, stacks_dir=STACKS)
     assert delivery.platform_protocol(preview, local=False, stacks_dir=str(STACKS)) == "http"  # dev's
+
+
+def test_an_existing_platform_is_used_by_its_ids(tmp_path: Path) -> None:
+    platform = {
+        "mode": "existing",
+        "vpc_id": "vpc-0abc1234",
+        "private_subnet_ids": ["subnet-0abc1234", "subnet-0abc5678"],
+        "public_subnet_ids": ["subnet-0def1234"],
+        "cluster_name": "shared-cluster",
+        "listener_arn": "arn:aws:elasticloadbalancing:us-east-1:333333333333:listener/app/shared/1/2",
+        "alb_security_group_id": "sg-0abc1234",
+        "alb_dns_name": "shared-123.us-east-1.elb.amazonaws.com",
+        "alb_zone_id": "Z35SXDOTRQ7X7K",
+    }
+    stacks = stacks_with(tmp_path, "staging", {"platform": platform})
+    result = synthesize("staging", image=f"{REPO}@{DIGEST}", stacks_dir=stacks)
+    types = {r["type"] for r in result.resources}
+    assert not types & {"awsx:ec2:Vpc", "aws:ecs/cluster:Cluster", "aws:lb/loadBalancer:LoadBalancer"}
+    service = result.of_type("aws:ecs/service:Service")[0]["inputs"]
+    assert service["cluster"] == "arn:aws:ecs:us-east-1:333333333333:cluster/shared-cluster"
+    assert service["networkConfiguration"]["subnets"] == ["subnet-0abc1234", "subnet-0abc5678"]
+    assert result.outputs["url"].startswith("https://")
+    assert result.outputs["publicSubnetIds"] == ["subnet-0def1234"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,9 @@ def test_preview_names_and_tags_carry_the_pr(synthesized: dict[str, SynthResult]
     assert service["name"].endswith("-pr-42")
     task = result.of_type("aws:ecs/taskDefinition:TaskDefinition")[0]["inputs"]
     assert task["tags"]["PullRequest"] == "42"
-    assert "ExpiresAt" in task["tags"]
+    expires = dt.datetime.fromisoformat(task["tags"]["ExpiresAt"].replace("Z", "+00:00"))
+    hours = (expires - dt.datetime.now(dt.UTC)).total_seconds() / 3600
+    assert expires.minute == expires.second == 0 and 71 <= hours <= 72  # ttl_hours from the start of the hour
     assert (task["cpu"], task["memory"]) in (("256", "512"), (256, 512))
     assert [s["capacityProvider"] for s in service["capacityProviderStrategies"]] == ["FARGATE_SPOT"]
 
