@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,7 +356,7 @@ def test_service_and_scaling_requests() -> None:
 
 
 def test_unchecked_types_and_unknown_values_pass() -> None:
-    assert check_resource("aws:ec2/securityGroup:SecurityGroup", "sg", {"anything": -1}) == []
+    assert check_resource("aws:ec2/vpcEndpoint:VpcEndpoint", "e", {"anything": -1}) == []
     assert check_resource(RULE, "r", rule(listenerArn="<unknown>")) == ["resources[r].ListenerArn: is required"]
     resources = [{"type": TASK, "name": "a", "inputs": task(cpu="1")}, {"type": RULE, "name": "b", "inputs": rule()}]
     assert [p.split(".")[0] for p in check_resources(resources)] == ["resources[a]"]
@@ -385,22 +386,67 @@ def test_unusable_patterns_are_skipped() -> None:
 
 
 def test_every_checked_operation_exists_in_the_bundled_models() -> None:
-    operations = [
-        ("ecs", "RegisterTaskDefinition"),
-        ("ecs", "CreateService"),
-        ("elbv2", "CreateRule"),
-        ("elbv2", "CreateListener"),
-        ("elbv2", "CreateTargetGroup"),
-        ("ecr", "CreateRepository"),
-        ("ecr", "PutLifecyclePolicy"),
-        ("ecr", "SetRepositoryPolicy"),
-        ("logs", "CreateLogGroup"),
-        ("iam", "CreateRole"),
-        ("iam", "PutRolePolicy"),
-        ("iam", "CreatePolicy"),
-        ("application-autoscaling", "RegisterScalableTarget"),
-        ("application-autoscaling", "PutScalingPolicy"),
+    for service, operations in awsshapes.OPERATIONS.items():
+        for operation in operations:
+            assert awsshapes.input_shape(service, operation).members, (service, operation)
+    assert sum(len(ops) for ops in awsshapes.OPERATIONS.values()) == 17
+    assert len(CHECKS) == 19
+
+
+def test_trimmed_models_answer_like_the_full_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import botocore.session
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    trimmed = awsshapes._model_data("elbv2")
+    assert list((tmp_path / "ecsdelivery").glob("botocore-elbv2-*.json"))  # cached
+    assert awsshapes._model_data("elbv2") == trimmed  # and read back
+    from botocore.model import ServiceModel
+
+    small = ServiceModel(trimmed, service_name="elbv2").operation_model("CreateRule").input_shape
+    full = botocore.session.get_session().get_service_model("elbv2").operation_model("CreateRule").input_shape
+    assert small.members.keys() == full.members.keys()
+    rule_request = awsshapes.listener_rule_request(rule(priority=70000))
+    from botocore.validate import ParamValidator
+
+    assert ParamValidator().validate(rule_request, small).generate_report() == (
+        ParamValidator().validate(rule_request, full).generate_report()
+    )
+
+
+def test_security_groups_and_their_rules() -> None:
+    group = {"name": "acme-dev-web", "description": "Tasks of acme-dev-web: from the ALB only", "vpcId": "vpc-1"}
+    assert check_resource("aws:ec2/securityGroup:SecurityGroup", "sg", group) == []
+    problems = check_resource("aws:ec2/securityGroup:SecurityGroup", "sg", {**group, "description": "naïve ✓"})
+    assert problems and problems[0].startswith("resources[sg].Description: 'naïve ✓' must be at most 255")
+    ingress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    good = {"ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, "referencedSecurityGroupId": "sg-1"}
+    assert check_resource(ingress, "in", good) == []
+    assert check_resource(ingress, "in", {**good, "toPort": 70000}) == [
+        "resources[in].ToPort: 70000 must be a port, 0-65535, for tcp"
     ]
-    for service, operation in operations:
-        assert awsshapes.input_shape(service, operation).members
-    assert len(CHECKS) == len(operations)
+    assert check_resource(ingress, "in", {**good, "fromPort": 9000}) == [
+        "resources[in].FromPort: 9000 is above ToPort 8080"
+    ]
+    both = {**good, "cidrIpv4": "0.0.0.0/0"}
+    assert check_resource(ingress, "in", both)[0].startswith("resources[in]: give exactly one of")
+
+
+def test_load_balancer_and_cluster_names() -> None:
+    alb = {
+        "name": "acme-dev-web",
+        "subnets": ["subnet-1", "subnet-2"],
+        "internal": False,
+        "loadBalancerType": "application",
+    }
+    assert check_resource("aws:lb/loadBalancer:LoadBalancer", "alb", alb) == []
+    problems = check_resource(
+        "aws:lb/loadBalancer:LoadBalancer", "alb", {**alb, "name": "internal-x", "subnets": ["s"]}
+    )
+    assert any(p.startswith("resources[alb].Name: 'internal-x'") for p in problems), problems
+    assert any("needs two zones or more" in p for p in problems), problems
+    cluster = {"name": "acme-dev-web", "settings": [{"name": "containerInsights", "value": "enabled"}]}
+    assert check_resource("aws:ecs/cluster:Cluster", "c", cluster) == []
+    bad = {"name": "acme dev", "settings": [{"name": "insights", "value": "enabled"}]}
+    problems = check_resource("aws:ecs/cluster:Cluster", "c", bad)
+    assert "resources[c].settings[0].name: 'insights' is not one of containerInsights" in problems
+    assert any(p.startswith("resources[c].clusterName: 'acme dev'") for p in problems)

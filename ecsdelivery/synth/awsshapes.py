@@ -41,8 +41,9 @@ Payload = dict[str, Any]
 
 #: The operations this module validates, by botocore service name.
 OPERATIONS: dict[str, tuple[str, ...]] = {
-    "ecs": ("RegisterTaskDefinition", "CreateService"),
-    "elbv2": ("CreateRule", "CreateListener", "CreateTargetGroup"),
+    "ecs": ("RegisterTaskDefinition", "CreateService", "CreateCluster"),
+    "elbv2": ("CreateRule", "CreateListener", "CreateTargetGroup", "CreateLoadBalancer"),
+    "ec2": ("CreateSecurityGroup",),
     "ecr": ("CreateRepository", "PutLifecyclePolicy", "SetRepositoryPolicy"),
     "logs": ("CreateLogGroup",),
     "iam": ("CreateRole", "PutRolePolicy", "CreatePolicy"),
@@ -910,6 +911,96 @@ def role_request(inputs: Mapping[str, Any]) -> Payload:
     return _with_tags(payload, inputs, "Key", "Value", "Tags")
 
 
+_SECURITY_GROUP_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]{0,255}")
+_LOAD_BALANCER_NAME = re.compile(r"(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
+_CLUSTER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_IP_PROTOCOLS = ("tcp", "udp", "icmp", "icmpv6", "-1")
+
+
+def security_group_request(inputs: Mapping[str, Any]) -> Payload:
+    """EC2 CreateSecurityGroup from `aws.ec2.SecurityGroup` inputs."""
+    return _pick(inputs, {"name": "GroupName", "description": "Description", "vpcId": "VpcId"})
+
+
+def security_group_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Security group name and description: at most 255 of the characters EC2 allows in a VPC."""
+    found: list[tuple[str, str]] = []
+    for key, field in (("name", "GroupName"), ("description", "Description")):
+        value = inputs.get(key)
+        if isinstance(value, str) and not _SECURITY_GROUP_TEXT.fullmatch(value):
+            found.append((field, f"{_short(value)} must be at most 255 of a-z A-Z 0-9 spaces ._-:/()#,@[]+=&;{{}}!$*"))
+    if isinstance(inputs.get("name"), str) and inputs["name"].lower().startswith("sg-"):
+        found.append(("GroupName", f"{inputs['name']!r} must not start with sg-"))
+    return found
+
+
+def security_group_rule_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A `aws.vpc.SecurityGroupIngressRule`/`EgressRule` (AuthorizeSecurityGroupIngress/Egress): the protocol,
+    the port range, and exactly one source or destination."""
+    found: list[tuple[str, str]] = []
+    protocol = str(inputs.get("ipProtocol", ""))
+    if protocol not in _IP_PROTOCOLS and not (protocol.isdigit() and int(protocol) <= 255):
+        found.append(("IpProtocol", f"{protocol!r} must be tcp, udp, icmp, icmpv6, -1 or a protocol number"))
+    low, high = inputs.get("fromPort"), inputs.get("toPort")
+    if protocol in ("tcp", "udp"):
+        for key, value in (("FromPort", low), ("ToPort", high)):
+            if not isinstance(value, int) or not 0 <= value <= 65535:
+                found.append((key, f"{value!r} must be a port, 0-65535, for {protocol}"))
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            found.append(("FromPort", f"{low} is above ToPort {high}"))
+    peers = ("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId")
+    given = [key for key in peers if _known(inputs.get(key))]
+    if len(given) != 1:
+        found.append(("", f"give exactly one of {', '.join(peers)} (got {', '.join(given) or 'none'})"))
+    return found
+
+
+def load_balancer_request(inputs: Mapping[str, Any]) -> Payload:
+    """ELBv2 CreateLoadBalancer from `aws.lb.LoadBalancer` inputs."""
+    payload = _pick(
+        inputs,
+        {
+            "name": "Name",
+            "subnets": "Subnets",
+            "securityGroups": "SecurityGroups",
+            "loadBalancerType": "Type",
+            "ipAddressType": "IpAddressType",
+        },
+    )
+    if isinstance(inputs.get("internal"), bool):
+        payload["Scheme"] = "internal" if inputs["internal"] else "internet-facing"
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def load_balancer_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Load balancer name (1-32 letters, digits, hyphens; no leading `internal-`), two or more subnets, idle
+    timeout 1-4000 s."""
+    found: list[tuple[str, str]] = []
+    name = inputs.get("name")
+    if isinstance(name, str) and not _LOAD_BALANCER_NAME.fullmatch(name):
+        found.append(("Name", f"{name!r} must be 1-32 letters, digits or hyphens, not starting or ending with -"))
+    subnets = inputs.get("subnets")
+    if (
+        isinstance(subnets, list)
+        and inputs.get("loadBalancerType", "application") == "application"
+        and len(subnets) < 2
+    ):
+        found.append(("Subnets", f"{len(subnets)} subnet(s); an application load balancer needs two zones or more"))
+    timeout = inputs.get("idleTimeout")
+    if isinstance(timeout, int) and not 1 <= timeout <= 4000:
+        found.append(("idle_timeout.timeout_seconds", f"{timeout} must be within 1..4000"))
+    return found
+
+
+def cluster_request(inputs: Mapping[str, Any]) -> Payload:
+    """ECS CreateCluster from `aws.ecs.Cluster` inputs."""
+    payload = _pick(inputs, {"name": "clusterName"})
+    settings = inputs.get("settings")
+    if isinstance(settings, list):
+        payload["settings"] = [_pick(item, {"name": "name", "value": "value"}) for item in settings]
+    return _with_tags(payload, inputs, "key", "value", "tags")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Dispatch by resource type
 
@@ -1007,7 +1098,28 @@ def _policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _security_group(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return validate_request("ec2", "CreateSecurityGroup", security_group_request(inputs)) + security_group_rules(inputs)
+
+
+def _load_balancer(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return validate_request("elbv2", "CreateLoadBalancer", load_balancer_request(inputs)) + load_balancer_rules(inputs)
+
+
+def _cluster(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("ecs", "CreateCluster", cluster_request(inputs))
+    name = inputs.get("name")
+    if isinstance(name, str) and not _CLUSTER_NAME.fullmatch(name):
+        found.append(("clusterName", f"{name!r} must be 1-255 letters, digits, hyphens or underscores"))
+    return found
+
+
 CHECKS: dict[str, Check] = {
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": security_group_rule_rules,
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": security_group_rule_rules,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:ecs/cluster:Cluster": _cluster,
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/service:Service": _service,
     "aws:lb/listenerRule:ListenerRule": _listener_rule,
