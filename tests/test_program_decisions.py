@@ -194,3 +194,24 @@ def test_an_existing_platform_is_used_by_its_ids(tmp_path: Path) -> None:
     assert service["networkConfiguration"]["subnets"] == ["subnet-0abc1234", "subnet-0abc5678"]
     assert result.outputs["url"].startswith("https://")
     assert result.outputs["publicSubnetIds"] == ["subnet-0def1234"]
+
+
+def test_pulumi_yaml_runs_the_same_program_as_the_driver() -> None:
+    import runpy
+
+    from ecsdelivery.synth.mocks import run_program
+
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["name"] == "ecsdelivery"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    assert project["main"] == "programs/"
+    config = {"ecsdelivery:stacksDir": str(STACKS), "ecsdelivery:image": f"{REPO}@{DIGEST}"}
+    # The language host runs the `main` directory with runpy; __main__.py calls delivery_program().
+    recording = run_program(
+        lambda: runpy.run_path(str(ROOT / project["main"]), run_name="__main__"),
+        project="ecsdelivery",
+        stack="staging",
+        config=config,
+    )
+    assert recording.outputs["serviceName"] == "acme-staging-web"
+    assert recording.outputs["imageDigest"] == DIGEST
