@@ -320,10 +320,14 @@ def _platform(config: StackConfig, settings: _Settings) -> _Platform:
 
 
 def _route53_zone(config: StackConfig, settings: _Settings) -> str | None:
+    """The hosted zone for the services' alias records: the platform's (for `mode: stack`, the referenced
+    stack file's); none locally or for an existing platform."""
     platform = config.platform
-    if settings.local or not isinstance(platform, CreatePlatform):
+    if settings.local:
         return None
-    return platform.hosted_zone_id
+    if isinstance(platform, StackPlatform):
+        platform = load_stack(platform.stack, stacks_dir=settings.stacks_dir).platform
+    return platform.hosted_zone_id if isinstance(platform, CreatePlatform) else None
 
 
 def _service(
@@ -391,7 +395,13 @@ def _service(
 
 
 def _preview(
-    config: StackConfig, name: str, index: int, service: ServiceConfig, platform: Any, image: DeployImage | None
+    config: StackConfig,
+    name: str,
+    index: int,
+    service: ServiceConfig,
+    platform: Any,
+    image: DeployImage | None,
+    zone: str | None,
 ) -> Any:
     """A PreviewEnvironment for one service of a `pr-<N>` stack (the config already applied the preview sizes)."""
     from ecsdelivery.components.preview import PreviewEnvironment, PreviewEnvironmentArgs
@@ -418,6 +428,7 @@ def _preview(
             memory=service.memory,
             log_retention_days=service.log_retention_days,
             health_check_path=service.deployment.health_check.path,
+            route53_zone_id=zone,
         ),
     )
 
@@ -461,7 +472,7 @@ def build(config: StackConfig, settings: _Settings) -> dict[str, Any]:
     services: dict[str, dict[str, Any]] = {}
     for index, (name, service) in enumerate(config.services.items()):
         if config.is_preview:
-            component = _preview(config, name, index, service, platform.ref, image)
+            component = _preview(config, name, index, service, platform.ref, image, zone)
         else:
             component = _service(config, name, service, platform.ref, image, zone)
         services[name] = _service_exports(component)
