@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[local]"
 .venv/bin/python -m ecsdelivery validate
 exec .venv/bin/python -m ecsdelivery up dev --local "$@"
