@@ -237,6 +237,12 @@ def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys:
     assert "`pr-9`: 1 create" in text
     assert "| `aws:cloudwatch/logGroup:LogGroup` | 1 |" in text
     assert "https://pr-9.preview.example.com" in text and D1 in text
+    # the rollout report of the stack file's service, after the changes (preview defaults: 5 s x 2 + 5 s)
+    assert text.endswith(
+        "\n\n- Rollout `web-service-service`: worst case **15 s** (target 15 s) "
+        "(5 s x 2 checks + 0 s + 5 s draining); 1..2 tasks running\n"
+    )
+    assert "rollout (worst case per service):" in capsys.readouterr().out
     assert fake.stacks["pr-9"].resources == {}  # a preview changes nothing
     assert main(["up", "preview", "--pr", "9", "--image", f"{REPO}@{D1}"]) == 0
     capsys.readouterr()
@@ -249,6 +255,30 @@ def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys:
     ]
     assert rows[0]["lastUpdate"].endswith("Z")
     assert main(["outputs", "dev"]) == 4
+
+
+def test_diff_rollout_report_follows_the_stack_file(
+    fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = tmp_path / "stacks" / "dev.yaml"
+    text = dev.read_text()
+    assert "    log_retention_days: 7\n" in text
+    dev.write_text(
+        text.replace(
+            "    log_retention_days: 7\n",
+            "    log_retention_days: 7\n    deployment:\n      deregistration_delay: 30\n",
+        )
+    )
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    assert main(["diff", "dev", "--image", f"{REPO}@{D1}", "--markdown", "comment.md"]) == 0
+    body = (tmp_path / "comment.md").read_text()
+    assert "- Rollout `web-service-service`: worst case **40 s** (target 15 s)" in body
+    assert "5 s x 2 checks + 0 s + 30 s draining" in body
+    assert body.strip() in (tmp_path / "summary.md").read_text()
+    out = capsys.readouterr().out
+    assert "= 40 s worst case" in out and "[target <= 15 s: OVER]" in out
+    assert main(["diff", "shared", "--markdown", "shared.md"]) == 0  # no services: no rollout lines
+    assert "Rollout" not in (tmp_path / "shared.md").read_text()
 
 
 def test_ctrl_c_cancels_the_update_and_exits_130(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:

@@ -454,7 +454,8 @@ class Driver:
         )
 
     def diff(self, env: str, pr: int | None = None, image: str | None = None, markdown: str | None = None) -> int:
-        """Preview ENV; with `markdown`, write a PR-comment body (changes per type, URL, image)."""
+        """Preview ENV and state each service's worst-case rollout; with `markdown`, write a PR-comment body
+        (changes per type, URL, image, rollout)."""
         from pulumi.automation import OpType
 
         target = plan.resolve_target(env, pr, self.settings.environ)
@@ -485,12 +486,36 @@ class Driver:
         changes = dict(result.change_summary or {})
         url = outputs.get("url") or _preview_url(cfg, target)
         self.say(f"\n{target.stack}: {_changes_text(changes)}")
-        body = diff_markdown(target.stack, deploy_image, url, per_type, changes)
+        rollout_lines, rollout_markdown = self.rollout_report(target, deploy_image)
+        for line in rollout_lines:
+            self.say(line)
+        body = diff_markdown(target.stack, deploy_image, url, per_type, changes, rollout_markdown)
         if markdown:
             Path(markdown).write_text(body, encoding="utf-8")
             self.say(f"wrote {markdown}")
         github.append_summary(self.settings.environ, body)
         return 0
+
+    def rollout_report(self, target: plan.Target, image: str | None) -> tuple[list[str], str]:
+        """The worst-case rollout of the stack's services: lines to print and markdown for the PR comment.
+
+        Computed from the offline synth of the same stack file, PR and image (`ecsdelivery.synth.synthesize`),
+        not from the preview's steps: on a first preview the engine does not know yet most of what the report
+        reads (container definitions are built from other resources' outputs; the ARNs that tie a service to its
+        target group and task definition do not exist), while the synth resolves all of it, and `synth` prints
+        the same figures.
+        """
+        from ecsdelivery import rollout
+        from ecsdelivery.synth import synthesize
+
+        result = synthesize(
+            target.env,
+            pr=target.pr,
+            image=image,
+            stacks_dir=str(self.settings.stacks_dir),
+            local=self.settings.local,
+        )
+        return rollout.synth_lines(result), rollout.markdown(result.resources, result.stack)
 
     def destroy(self, env: str, pr: int | None = None) -> int:
         """Destroy ENV's resources and remove its stack; a stack that does not exist is not an error."""
@@ -736,8 +761,10 @@ def diff_markdown(
     url: str | None,
     per_type: Mapping[str, Mapping[str, int]],
     totals: Mapping[str, int],
+    rollout: str = "",
 ) -> str:
-    """A PR-comment body: what would change, per resource type, with the image and URL."""
+    """A PR-comment body: what would change, per resource type, with the image and URL, then `rollout` (the
+    markdown of `ecsdelivery.rollout.markdown`: each service's worst-case rollout time) when there is one."""
     ops = [op for op in ("create", "update", "replace", "delete") if any(op in c for c in per_type.values())]
     lines = [
         f"### `{stack}`: {_changes_text(totals)}",
@@ -753,4 +780,6 @@ def diff_markdown(
             lines.append(f"| `{type_}` | " + " | ".join(str(changed[type_].get(op, 0) or "") for op in ops) + " |")
     else:
         lines.append("No resource changes.")
+    if rollout.strip():
+        lines += ["", rollout.strip()]
     return "\n".join(lines) + "\n"
