@@ -7,8 +7,10 @@ delivery pipeline depends on. Every `python -m ecsdelivery ...` line is parsed b
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shlex
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from ecsdelivery.cli import build_parser
+from ecsdelivery.config import list_environments
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github"
@@ -152,10 +155,41 @@ def test_every_cli_call_parses() -> None:
         ("validate",),
         ("synth", "dev"),
         ("synth", "preview"),
+        ("check", "dev"),
+        ("check", "preview"),
         ("outputs", "preview"),
     ]:
         assert any(s[: len(expected)] == expected for s in seen), f"no workflow runs `ecsdelivery {' '.join(expected)}`"
     assert any(argv[0] == "cleanup-previews" for _n, _j, argv in calls)
+
+
+def test_validate_synthesises_and_checks_every_stack(tmp_path: Path) -> None:
+    """Run validate.yml's scripts over this repository's stacks with a `python` that only records its arguments."""
+    steps = jobs(load("validate.yml"))["stacks"]["steps"]
+    scripts = [s["run"] for s in steps if "python -m ecsdelivery" in s.get("run", "")]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    stub = bin_dir / "python"
+    stub.write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    stub.chmod(0o755)
+    for script in scripts:  # as GitHub runs `shell: bash`
+        subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=ROOT,
+            env={"PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin"},
+            check=True,
+            capture_output=True,
+        )
+    calls = log.read_text().splitlines()
+    environments = list_environments(ROOT / "stacks")
+    assert {"shared", "dev", "staging", "prod", "preview"} <= set(environments)
+    assert "-m ecsdelivery validate" in calls
+    for env in environments:
+        args = "preview --pr 1" if env == "preview" else env
+        assert f"-m ecsdelivery synth {args}" in calls, env
+        assert f"-m ecsdelivery check {args}" in calls, env
+    assert not [c for c in calls if c.split()[2:] == ["check", "preview"]]  # a preview always names its PR
 
 
 def test_a_bad_cli_call_would_be_caught() -> None:
