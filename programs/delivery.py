@@ -397,7 +397,6 @@ def _service(
 def _preview(
     config: StackConfig,
     name: str,
-    index: int,
     service: ServiceConfig,
     platform: Any,
     image: DeployImage | None,
@@ -423,7 +422,10 @@ def _preview(
             host_template=template,
             expires_at=expires.isoformat().replace("+00:00", "Z"),
             repository_arns=[repository_arn(config)],
-            service_index=index,
+            # The stack config computed it (`PreviewSettings.priority`, from its knobs): pass it as it is.
+            listener_rule_priority=service.routing.priority if service.routing is not None else None,
+            priority_base=settings.priority_base,
+            services_per_preview=settings.services_per_pr,
             cpu=service.cpu,
             memory=service.memory,
             log_retention_days=service.log_retention_days,
@@ -470,9 +472,9 @@ def build(config: StackConfig, settings: _Settings) -> dict[str, Any]:
     platform = _platform(config, settings)
     zone = _route53_zone(config, settings)
     services: dict[str, dict[str, Any]] = {}
-    for index, (name, service) in enumerate(config.services.items()):
+    for name, service in config.services.items():
         if config.is_preview:
-            component = _preview(config, name, index, service, platform.ref, image, zone)
+            component = _preview(config, name, service, platform.ref, image, zone)
         else:
             component = _service(config, name, service, platform.ref, image, zone)
         services[name] = _service_exports(component)

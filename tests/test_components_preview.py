@@ -71,3 +71,27 @@ def test_preview_is_spot_small_single_task_with_exec_and_short_logs() -> None:
     assert task_policy["Statement"][0]["Sid"] == "EcsExec"
     tg = recording.named("web-pr-42-service-tg")["inputs"]
     assert tg["healthCheck"]["interval"] * tg["healthCheck"]["healthyThreshold"] + tg["deregistrationDelay"] <= 15
+
+
+def _priority_program(**overrides: object) -> None:
+    preview = PreviewEnvironment(
+        "web-pr-42",
+        PreviewEnvironmentArgs(
+            label=LABEL,
+            pr_number=42,
+            platform=platform_ref(),
+            containers=[ContainerArgs(name="web", image="repo@sha256:" + "b" * 64, port=8080)],
+            host_template="pr-{pr}.preview.example.com",
+            expires_at=EXPIRES,
+            **overrides,  # type: ignore[arg-type]
+        ),
+    )
+    pulumi.export("priority", preview.listener_rule_priority)
+
+
+def test_preview_priority_explicit_or_from_the_knobs() -> None:
+    explicit = run(lambda: _priority_program(listener_rule_priority=12345), stack="pr-42")
+    assert explicit.named("web-pr-42-service-rule")["inputs"]["priority"] == 12345
+    knobs = run(lambda: _priority_program(priority_base=20000, services_per_preview=2, service_index=1), stack="pr-42")
+    assert knobs.named("web-pr-42-service-rule")["inputs"]["priority"] == 20000 + 42 * 2 + 1
+    assert knobs.outputs["priority"] == 20085

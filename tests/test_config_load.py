@@ -10,6 +10,7 @@ from config_helpers import write_stacks
 from ecsdelivery.config import StackConfig, interpolate, list_environments, load_stack
 from ecsdelivery.config.loader import load_document
 from ecsdelivery.config.models import CreatePlatform, StackPlatform
+from ecsdelivery.config.priorities import preview_priority
 from ecsdelivery.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +83,7 @@ def test_preview_applies_preview_settings() -> None:
     assert web.log_retention_days == 3
     assert web.routing is not None
     assert web.routing.host == "pr-42.preview.example.com"
-    assert web.routing.priority == 10000 + 42 * 10
+    assert web.routing.priority == 10000 + 42 * 4 == preview_priority(42)
 
 
 def test_preview_stack_name_form_is_accepted() -> None:
@@ -295,7 +296,7 @@ def test_preview_priorities_are_distinct_per_service_and_pr(tmp_path: Path, monk
         },
     )
     seen: dict[int, tuple[int, str]] = {}
-    for pr in (1, 2, 999, 1000):
+    for pr in (1, 2, 5, 999, 1000, 1005, 9999):
         config = load_stack("preview", stacks_dir=stacks, pr=pr)
         assert config.services["api"].routing is not None
         assert config.services["api"].routing.host == f"api-pr-{pr}.preview.example.com"
@@ -306,10 +307,57 @@ def test_preview_priorities_are_distinct_per_service_and_pr(tmp_path: Path, monk
             assert 1 <= routing.priority <= 50000
             assert routing.priority not in seen, (pr, name, seen.get(routing.priority))
             seen[routing.priority] = (pr, name)
-    # the documented collision: PR numbers equal modulo `slots`
-    first = load_stack("preview", stacks_dir=stacks, pr=5).services["web"].routing
-    second = load_stack("preview", stacks_dir=stacks, pr=1005).services["web"].routing
-    assert first is not None and second is not None and first.priority == second.priority
+    # Nothing wraps: 42 and 1042 (equal modulo 1000) get different priorities, both the components' scheme.
+    for pr in (42, 1042):
+        config = load_stack("preview", stacks_dir=stacks, pr=pr)
+        assert [config.services[n].routing.priority for n in ("web", "api")] == [  # type: ignore[union-attr]
+            preview_priority(pr, 0),
+            preview_priority(pr, 1),
+        ]
+
+
+def test_preview_priority_knobs_feed_the_scheme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    stacks = write_stacks(
+        tmp_path,
+        {
+            "preview.yaml": """\
+            import: [catalog/base.yaml]
+            platform: {mode: stack, stack: dev}
+            preview: {priority_base: 20000, services_per_pr: 2}
+            """
+        },
+    )
+    routing = load_stack("preview", stacks_dir=stacks, pr=42).services["web"].routing
+    assert routing is not None and routing.priority == 20000 + 42 * 2 == preview_priority(
+        42, base=20000, services_per_preview=2
+    )
+    # (50000 - 20000 - 2 + 1) // 2 = 14999 is the largest PR these knobs allow
+    assert load_stack("preview", stacks_dir=stacks, pr=14999).services["web"].routing.priority == 49998  # type: ignore[union-attr]
+    with pytest.raises(ConfigError) as info:
+        load_stack("preview", stacks_dir=stacks, pr=15000)
+    assert len(info.value.problems) == 1
+    assert "largest PR number is 14999" in info.value.problems[0]
+
+
+def test_preview_pr_past_the_limit_is_one_clean_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_stack("preview", stacks_dir=STACKS, pr=10000)
+    assert info.value.exit_code == 2
+    [problem] = info.value.problems
+    assert "preview.yaml:" in problem and "preview.priority_base" in problem
+    assert "pull request 10000" in problem and "largest PR number is 9999" in problem
+    assert load_stack("preview", stacks_dir=STACKS, pr=9999).services["web"].routing.priority == 49996  # type: ignore[union-attr]
+
+
+def test_preview_priority_knobs_must_leave_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    stacks = write_stacks(
+        tmp_path,
+        {"env.yaml": "import: [catalog/base.yaml]\npreview: {priority_base: 49990, services_per_pr: 10}\n"},
+    )
+    with pytest.raises(ConfigError, match="leaves no preview listener priority"):
+        load_stack("env", stacks_dir=stacks)
 
 
 def test_default_priorities_are_unique(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

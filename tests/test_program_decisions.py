@@ -226,3 +226,26 @@ def test_previews_get_an_alias_record_in_the_zone_of_the_platform_stack(tmp_path
         ("Z0123456789ABC", "pr-8.preview.example.com")
     ]
     assert synthesize("preview", pr=8, stacks_dir=stacks, local=True).of_type("aws:route53/record:Record") == []
+
+
+def test_previews_take_the_priority_the_stack_config_computed(tmp_path: Path) -> None:
+    stacks = stacks_with(tmp_path, "preview", {"preview": {"priority_base": 20000, "services_per_pr": 2}})
+    result = synthesize("preview", pr=42, image=f"{REPO}@{DIGEST}", stacks_dir=stacks)
+    [rule] = result.of_type("aws:lb/listenerRule:ListenerRule")
+    config = load_stack("preview", pr=42, stacks_dir=stacks)
+    assert rule["inputs"]["priority"] == config.services["web"].routing.priority == 20000 + 42 * 2  # type: ignore[union-attr]
+
+
+def test_a_preview_past_the_priority_limit_exits_2_with_one_line() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ecsdelivery", "synth", "preview", "--pr", "10000", "--stacks-dir", str(STACKS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("ecsdelivery: error: ") and "largest PR number is 9999" in line

@@ -12,40 +12,25 @@ from ecsdelivery.components._common import child
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.service import FargateService, FargateServiceArgs
 from ecsdelivery.components.task_definition import ContainerArgs, FargateTaskDefinition, FargateTaskDefinitionArgs
+from ecsdelivery.config.priorities import (  # one scheme for config and components; re-exported here
+    MAX_PRIORITY,
+    PREVIEW_PRIORITY_BASE,
+    SERVICES_PER_PREVIEW,
+    largest_preview_pr,
+    preview_priority,
+)
 from ecsdelivery.naming import Label
 
-MAX_PRIORITY = 50000  # the largest listener rule priority an ALB accepts
-PREVIEW_PRIORITY_BASE = 10000  # priorities below this are left to the environment's own services
-SERVICES_PER_PREVIEW = 4  # priority slots each pull request owns
-
-
-def preview_priority(
-    pr_number: int,
-    service_index: int = 0,
-    *,
-    base: int = PREVIEW_PRIORITY_BASE,
-    services_per_preview: int = SERVICES_PER_PREVIEW,
-) -> int:
-    """The listener rule priority of a preview's service: `base + pr_number * services_per_preview + index`.
-
-    Every pull request owns its own block of `services_per_preview` priorities above `base`, so two open PRs
-    never collide (the map is one-to-one) and a PR keeps its priority across deploys. With the defaults PRs
-    1 to 9999 fit (priority 10004 to 49999); a larger number raises ValueError: raise `base`'s headroom by
-    lowering `services_per_preview`, or give the application its own listener.
-    """
-    if pr_number < 1:
-        raise ValueError(f"pull request numbers start at 1, got {pr_number}")
-    if not 0 <= service_index < services_per_preview:
-        raise ValueError(f"service index {service_index} is outside 0..{services_per_preview - 1}")
-    priority = base + pr_number * services_per_preview + service_index
-    # The PR's whole block must fit, so a PR never gets some of its slots and not others.
-    if base + pr_number * services_per_preview + services_per_preview - 1 > MAX_PRIORITY:
-        limit = (MAX_PRIORITY - base - services_per_preview + 1) // services_per_preview
-        raise ValueError(
-            f"pull request {pr_number} is past the preview priority range: with base {base} and "
-            f"{services_per_preview} services per preview the largest PR number is {limit}"
-        )
-    return priority
+__all__ = [
+    "MAX_PRIORITY",
+    "PREVIEW_PRIORITY_BASE",
+    "SERVICES_PER_PREVIEW",
+    "PreviewEnvironment",
+    "PreviewEnvironmentArgs",
+    "largest_preview_pr",
+    "preview_host",
+    "preview_priority",
+]
 
 
 def preview_host(template: str, pr_number: int) -> str:
@@ -70,7 +55,12 @@ class PreviewEnvironmentArgs:
         host_template: host with a `{pr}` placeholder, e.g. "pr-{pr}.preview.example.com".
         expires_at: ISO 8601 time after which cleanup may delete the preview (tag `ExpiresAt`).
         repository_arns: ECR repositories the images come from; default none.
-        service_index: which of the PR's priority slots this service takes (see `preview_priority`); default 0.
+        listener_rule_priority: the rule's priority, as the stack config computed it; default None: computed
+            here by `preview_priority(pr_number, service_index, base=priority_base,
+            services_per_preview=services_per_preview)`.
+        service_index: which of the PR's priority slots this service takes; default 0.
+        priority_base: start of the preview priority range; default 10000.
+        services_per_preview: priority slots each PR owns; default 4 (PRs 1 to 9999 fit).
         cpu: task CPU units; default 256 (the smallest).
         memory: task memory in MiB; default 512 (the smallest with 256).
         log_retention_days: default 1.
@@ -87,7 +77,10 @@ class PreviewEnvironmentArgs:
     host_template: str
     expires_at: str
     repository_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    listener_rule_priority: int | None = None
     service_index: int = 0
+    priority_base: int = PREVIEW_PRIORITY_BASE
+    services_per_preview: int = SERVICES_PER_PREVIEW
     cpu: int = 256
     memory: int = 512
     log_retention_days: int = 1
@@ -121,7 +114,16 @@ class PreviewEnvironment(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.host = preview_host(args.host_template, args.pr_number)
-        self.listener_rule_priority = preview_priority(args.pr_number, args.service_index)
+        self.listener_rule_priority = (
+            args.listener_rule_priority
+            if args.listener_rule_priority is not None
+            else preview_priority(
+                args.pr_number,
+                args.service_index,
+                base=args.priority_base,
+                services_per_preview=args.services_per_preview,
+            )
+        )
         self._label = self._preview_label()
 
         task = self._create_task_definition()

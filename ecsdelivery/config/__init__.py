@@ -7,29 +7,43 @@ config = load_stack("preview", pr=42)       # the pr-42 stack
 
 from __future__ import annotations
 
-from ecsdelivery.config.fargate import FARGATE_SIZES, LOG_RETENTION_DAYS, check_size
-from ecsdelivery.config.loader import interpolate, list_environments, load_stack
-from ecsdelivery.config.models import (
-    AutoscalingConfig,
-    CapacityConfig,
-    ContainerConfig,
-    ContainerHealthCheck,
-    CreatePlatform,
-    DeploymentConfig,
-    EcrConfig,
-    EcrLifecycle,
-    ExistingPlatform,
-    PlatformConfig,
-    PreviewSettings,
-    PromotionConfig,
-    RoutingConfig,
-    SecretRef,
-    ServiceConfig,
-    StackConfig,
-    StackPlatform,
-    StateConfig,
-    TargetHealthCheck,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ecsdelivery.config.fargate import FARGATE_SIZES, LOG_RETENTION_DAYS, check_size
+    from ecsdelivery.config.loader import interpolate, list_environments, load_stack
+    from ecsdelivery.config.models import (
+        AutoscalingConfig,
+        CapacityConfig,
+        ContainerConfig,
+        ContainerHealthCheck,
+        CreatePlatform,
+        DeploymentConfig,
+        EcrConfig,
+        EcrLifecycle,
+        ExistingPlatform,
+        PlatformConfig,
+        PreviewSettings,
+        PromotionConfig,
+        RoutingConfig,
+        SecretRef,
+        ServiceConfig,
+        StackConfig,
+        StackPlatform,
+        StateConfig,
+        TargetHealthCheck,
+    )
+
+# Imported on first use (PEP 562): the pure submodules (`priorities`, `fargate`) must not load pydantic.
+_MODULES = {
+    "FARGATE_SIZES": "fargate",
+    "LOG_RETENTION_DAYS": "fargate",
+    "check_size": "fargate",
+    "interpolate": "loader",
+    "list_environments": "loader",
+    "load_stack": "loader",
+}
 
 __all__ = [
     "FARGATE_SIZES",
@@ -61,6 +75,15 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    if name not in __all__ or name == "stack_schema":
+        raise AttributeError(f"module 'ecsdelivery.config' has no attribute {name!r}")
+    module = importlib.import_module(f"ecsdelivery.config.{_MODULES.get(name, 'models')}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
 def _optional_keys(node: object) -> None:
     # A stack file may get any key from its imports, so the editor schema requires none (but `mode`);
     # `python -m ecsdelivery validate` checks the merged result.
@@ -83,6 +106,8 @@ def stack_schema() -> dict:
 
     No key is required (a file may get it from its imports) except a platform's `mode`.
     """
+    from ecsdelivery.config.models import StackConfig
+
     schema = StackConfig.model_json_schema()
     _optional_keys(schema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

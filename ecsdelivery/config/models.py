@@ -23,6 +23,13 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from ecsdelivery.config.fargate import FARGATE_CPU, LOG_RETENTION_DAYS, check_size
+from ecsdelivery.config.priorities import (
+    MAX_PRIORITY,
+    PREVIEW_PRIORITY_BASE,
+    SERVICES_PER_PREVIEW,
+    largest_preview_pr,
+    preview_priority,
+)
 from ecsdelivery.naming import Label
 
 # --- shared value types -------------------------------------------------------------------------------------
@@ -602,9 +609,9 @@ class PreviewSettings(_Model):
 
     In a preview stack (`preview` loaded with a PR number) these settings override every service: task size,
     log retention, Spot capacity, one task without autoscaling, the host from `host_template` and the listener
-    rule priority `priority_base + (pr mod slots) x services_per_pr + service index`. Two open PRs whose numbers
-    are equal modulo `slots` (e.g. 42 and 1042 with 1000 slots) would get the same priorities; the driver refuses
-    the second while the first exists.
+    rule priority `priority_base + pr x services_per_pr + index` (`ecsdelivery.config.priorities`): each PR owns
+    its own block of priorities, so open PRs never collide. ALB priorities end at 50000: with the defaults the
+    largest PR number is 9999; loading a larger one is an error that names the limit.
     """
 
     host_template: str = Field(
@@ -629,11 +636,18 @@ class PreviewSettings(_Model):
     )
     spot: bool = Field(True, description="Run previews on Fargate Spot only. Default: true.")
     priority_base: int = Field(
-        10000, ge=1, le=50000, description="First listener priority previews use. Default: 10000."
+        PREVIEW_PRIORITY_BASE,
+        ge=1,
+        le=MAX_PRIORITY,
+        description="Start of the preview listener priorities: PR N takes base + N x services_per_pr + index "
+        "(one-to-one, never wraps); priorities below are left to the environments' own services. Default: 10000.",
     )
-    slots: int = Field(1000, ge=1, le=50000, description="PR numbers are taken modulo this. Default: 1000.")
     services_per_pr: int = Field(
-        10, ge=1, le=100, description="Priorities reserved per PR (most routed services). Default: 10."
+        SERVICES_PER_PREVIEW,
+        ge=1,
+        le=100,
+        description="Priorities reserved per PR (most routed services a preview may have). With the defaults the "
+        "largest PR number is (50000 - 10000 - 4 + 1) // 4 = 9999. Default: 4.",
     )
 
     @field_validator("log_retention_days")
@@ -658,10 +672,10 @@ class PreviewSettings(_Model):
             size = check_size(self.cpu, self.memory)
             if size:
                 problems.append(f"@{'memory' if self.cpu in FARGATE_CPU else 'cpu'}: {size}")
-        last = self.priority_base + (self.slots - 1) * self.services_per_pr + self.services_per_pr - 1
-        if last > 50000:
+        if self.largest_pr < 1:
             problems.append(
-                f"@slots: priority_base + slots x services_per_pr reaches {last}; listener priorities end at 50000"
+                f"@priority_base: priority_base {self.priority_base} + services_per_pr {self.services_per_pr} "
+                f"leaves no preview listener priority under {MAX_PRIORITY}"
             )
         if problems:
             raise ValueError("\n".join(problems))
@@ -671,9 +685,14 @@ class PreviewSettings(_Model):
         """The host name of `service` in the preview of PR `pr`."""
         return self.host_template.format(pr=pr, service=service, app=app)
 
+    @property
+    def largest_pr(self) -> int:
+        """The largest PR number whose listener priorities fit (ALB priorities end at 50000)."""
+        return largest_preview_pr(base=self.priority_base, services_per_preview=self.services_per_pr)
+
     def priority(self, pr: int, service_index: int) -> int:
-        """Listener rule priority of the `service_index`-th routed service of PR `pr`."""
-        return self.priority_base + (pr % self.slots) * self.services_per_pr + service_index
+        """Listener rule priority of the `service_index`-th routed service of PR `pr` (see `preview_priority`)."""
+        return preview_priority(pr, service_index, base=self.priority_base, services_per_preview=self.services_per_pr)
 
 
 # --- the stack -----------------------------------------------------------------------------------------------
@@ -775,6 +794,13 @@ class StackConfig(_Model):
         """Preview settings win over the services' own: size, Spot, one task, host and priority."""
         settings = self.preview
         routed = [name for name, service in self.services.items() if service.routing is not None]
+        if pr > settings.largest_pr:
+            # One line, and nothing else: every priority below would be out of range too.
+            return [
+                f"@preview.priority_base: pull request {pr} is past the preview listener-rule priorities: with "
+                f"priority_base {settings.priority_base} and services_per_pr {settings.services_per_pr} the largest "
+                f"PR number is {settings.largest_pr} (ALB priorities end at {MAX_PRIORITY})"
+            ]
         problems = []
         if len(routed) > settings.services_per_pr:
             problems.append(
