@@ -385,3 +385,42 @@ def test_config_error_is_raised_not_other_exceptions(tmp_path: Path, monkeypatch
     with pytest.raises(ConfigError) as info:
         load_stack("env", stacks_dir=stacks)
     assert info.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("platform", "problem"),
+    [
+        ("{mode: create, nat: none}", "with nat none the tasks' subnets are isolated"),
+        ("{mode: create, nat: single, vpc_endpoints: provided}", "applies to nat none only"),
+        ("{mode: create, nat: none, vpc_endpoints: provided}", None),
+        ("{mode: create}", None),  # default: one NAT gateway
+    ],
+)
+def test_nat_none_needs_vpc_endpoints_the_team_provides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str, problem: str | None
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stacks = write_stacks(tmp_path, {"env.yaml": f"import: [catalog/base.yaml]\nplatform: {platform}\n"})
+    if problem is None:
+        config = load_stack("env", stacks_dir=stacks)
+        assert isinstance(config.platform, CreatePlatform) and config.platform.nat in ("none", "single")
+        return
+    with pytest.raises(ConfigError) as info:
+        load_stack("env", stacks_dir=stacks)
+    [line] = info.value.problems
+    assert problem in line
+
+
+def test_nat_none_without_services_needs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    stacks = write_stacks(
+        tmp_path, {"env.yaml": "import: [catalog/base.yaml]\nplatform: {mode: create, nat: none}\nservices: {}\n"}
+    )
+    assert load_stack("env", stacks_dir=stacks).services == {}
+
+
+def test_dev_has_a_nat_gateway_that_previews_share() -> None:
+    dev = load_stack("dev", stacks_dir=STACKS)
+    assert isinstance(dev.platform, CreatePlatform) and dev.platform.nat == "single"
+    preview = load_stack("preview", stacks_dir=STACKS, pr=1)
+    assert isinstance(preview.platform, StackPlatform) and preview.platform.stack == "dev"

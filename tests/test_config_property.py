@@ -19,7 +19,7 @@ CATALOG = yaml.safe_load((ROOT / "stacks" / "catalog" / "defaults.yaml").read_te
 VALID: dict[str, Any] = {
     **CATALOG,
     "accounts": ["222222222222"],
-    "platform": {"mode": "create", "nat": "none", "availability_zones": 2},
+    "platform": {"mode": "create", "nat": "none", "vpc_endpoints": "provided", "availability_zones": 2},
     "preview": {"host_template": "pr-{pr}.preview.example.com", "ttl_hours": 72},
 }
 VALID["services"]["web"].update(

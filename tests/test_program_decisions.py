@@ -218,7 +218,7 @@ def test_pulumi_yaml_runs_the_same_program_as_the_driver() -> None:
 
 
 def test_previews_get_an_alias_record_in_the_zone_of_the_platform_stack(tmp_path: Path) -> None:
-    platform = {"mode": "create", "nat": "none", "hosted_zone_id": "Z0123456789ABC", "domain": "example.com"}
+    platform = {"mode": "create", "nat": "single", "hosted_zone_id": "Z0123456789ABC", "domain": "example.com"}
     stacks = stacks_with(tmp_path, "dev", {"platform": platform})
     result = synthesize("preview", pr=8, image=f"{REPO}@{DIGEST}", stacks_dir=stacks)
     records = result.of_type("aws:route53/record:Record")

@@ -160,7 +160,16 @@ def test_nat_strategy_follows_the_stack_file(synthesized: dict[str, SynthResult]
         s: synthesized[s].of_type("awsx:ec2:Vpc")[0]["inputs"]["natGateways"]["strategy"]
         for s in ("dev", "staging", "prod")
     }
-    assert nat == {"dev": "None", "staging": "Single", "prod": "OnePerAz"}
+    assert nat == {"dev": "Single", "staging": "Single", "prod": "OnePerAz"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_tasks_run_in_subnets_with_a_route_out(synthesized: dict[str, SynthResult], stack: str) -> None:
+    """Tasks get no public IP, so their subnets must be private (through NAT), never isolated."""
+    [vpc] = synthesized[stack].of_type("awsx:ec2:Vpc")
+    assert [spec["type"] for spec in vpc["inputs"]["subnetSpecs"]] == ["Public", "Private"]
+    for service in synthesized[stack].of_type("aws:ecs/service:Service"):
+        assert service["inputs"]["networkConfiguration"]["assignPublicIp"] is False
 
 
 def test_containers_run_the_deploy_image_by_digest(synthesized: dict[str, SynthResult]) -> None:

@@ -183,10 +183,21 @@ class CreatePlatform(_Model):
         2, ge=2, le=6, description="Number of availability zones (an ALB needs at least 2). 2-6. Default: 2."
     )
     nat: Literal["none", "single", "per_az"] = Field(
+        "single",
+        description=(
+            "NAT gateways for the tasks' private subnets: single (one NAT gateway, about 33 USD a month), "
+            "per_az (one per zone, highly available) or none. With none the task subnets are isolated (no route "
+            "out, no public IPs): tasks cannot pull images or write logs unless VPC endpoints exist, so a stack "
+            "with services and nat none must set vpc_endpoints: provided. Default: single."
+        ),
+    )
+    vpc_endpoints: Literal["none", "provided"] = Field(
         "none",
         description=(
-            "NAT gateways for the private subnets: none (tasks run in public subnets with public IPs; cheapest), "
-            "single (one NAT gateway, about 33 USD a month), per_az (one per zone, highly available). Default: none."
+            "With nat none: `provided` states that your team adds the VPC endpoints the tasks need to the VPC "
+            "this stack creates (S3 gateway endpoint on the task subnets' route tables; interface endpoints "
+            "ecr.api, ecr.dkr, logs, plus ssm and secretsmanager for secrets); ecsdelivery creates none. Only "
+            "legal with nat none. Default: none."
         ),
     )
     domain: HostName | None = Field(
@@ -213,6 +224,8 @@ class CreatePlatform(_Model):
     def _vpc_cidr(self) -> CreatePlatform:
         if any(int(octet) > 255 for octet in self.vpc_cidr.split("/")[0].split(".")):
             raise ValueError(f"@vpc_cidr: {self.vpc_cidr!r} is not an IPv4 CIDR")
+        if self.vpc_endpoints == "provided" and self.nat != "none":
+            raise ValueError(f"@vpc_endpoints: applies to nat none only (nat is {self.nat}; tasks go out through NAT)")
         return self
 
 
@@ -763,6 +776,17 @@ class StackConfig(_Model):
             problems.append(
                 f"@platform.stack: {self.platform.stack!r} differs from preview.platform_stack "
                 f"{self.preview.platform_stack!r}"
+            )
+        if (
+            self.services
+            and isinstance(self.platform, CreatePlatform)
+            and self.platform.nat == "none"
+            and self.platform.vpc_endpoints != "provided"
+        ):
+            problems.append(
+                "@platform.nat: with nat none the tasks' subnets are isolated and the tasks could not pull images "
+                "or write logs; use nat single or per_az, or set platform.vpc_endpoints: provided when your team "
+                "adds the VPC endpoints (S3 gateway; ecr.api, ecr.dkr, logs, ssm/secretsmanager)"
             )
         if isinstance(self.platform, StackPlatform) and self.platform.stack == self.stack_file:
             problems.append("@platform.stack: a stack cannot read its platform from itself")
