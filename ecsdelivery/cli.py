@@ -33,6 +33,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+#: Adds a group of options to a sub-command's parser.
+Options = Callable[[argparse.ArgumentParser], None]
+
+
 def _handler(target: str) -> Callable[[argparse.Namespace], int]:
     """A lazy reference to `module:function` under `ecsdelivery.commands`."""
 
@@ -83,6 +87,16 @@ def _backend(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def _driver(p: argparse.ArgumentParser) -> None:
+    """What every deploying command takes: where the state lives, --local, and the stack files."""
+    _backend(p)
+    _stacks_dir(p)
+
+
 def _yes(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="confirm changes to a protected environment non-interactively")
 
@@ -98,64 +112,61 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ecsdelivery {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, summary: str, target: str) -> argparse.ArgumentParser:
+    def command(name: str, summary: str, target: str, options: Sequence[Options] = ()) -> argparse.ArgumentParser:
+        """A sub-command running `target`, with the shared `options` in the order given."""
         sub = commands.add_parser(name, help=summary, description=summary)
         sub.set_defaults(handler=_handler(target))
+        for add in options:
+            add(sub)
         return sub
 
     p = command("validate", "load and validate stack files, one line per environment", "config_cmds:validate")
     p.add_argument("envs", nargs="*", metavar="ENV", help="environments to validate (default: all)")
     _stacks_dir(p)
 
-    p = command("schema", "print the JSON Schema of a stack file", "config_cmds:schema")
+    command("schema", "print the JSON Schema of a stack file", "config_cmds:schema")
+    command(
+        "synth",
+        "run the program offline under mocks; print resources and outputs",
+        "synth_cmd:synth",
+        options=(_env, _image, _stacks_dir, _json),
+    )
+    command(
+        "check",
+        "run the guardrail rules over the synthesised stack",
+        "guard_cmds:check",
+        options=(_env, _image, _stacks_dir, _json),
+    )
+    command(
+        "cost",
+        "estimate the monthly cost of what the stack creates",
+        "guard_cmds:cost",
+        options=(_env, _stacks_dir, _json),
+    )
 
-    p = command("synth", "run the program offline under mocks; print resources and outputs", "synth_cmd:synth")
-    _env(p)
-    _image(p)
-    _stacks_dir(p)
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-    p = command("check", "run the guardrail rules over the synthesised stack", "guard_cmds:check")
-    _env(p)
-    _image(p)
-    _stacks_dir(p)
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-    p = command("cost", "estimate the monthly cost of what the stack creates", "guard_cmds:cost")
-    _env(p)
-    _stacks_dir(p)
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-
-    p = command("up", "deploy an environment (create or update its stack)", "driver_cmds:up")
-    _env(p)
-    _image(p)
-    _yes(p)
-    _backend(p)
-    _stacks_dir(p)
-
-    p = command("diff", "preview the changes an up would make", "driver_cmds:diff")
-    _env(p)
-    _image(p)
+    # The deploying commands all take the backend options and --stacks-dir, last.
+    command(
+        "up",
+        "deploy an environment (create or update its stack)",
+        "driver_cmds:up",
+        options=(_env, _image, _yes, _driver),
+    )
+    p = command("diff", "preview the changes an up would make", "driver_cmds:diff", options=(_env, _image))
     p.add_argument("--markdown", metavar="FILE", help="write a PR-comment body to FILE")
-    _backend(p)
-    _stacks_dir(p)
-
-    p = command("destroy", "destroy an environment's resources and remove its stack", "driver_cmds:destroy")
-    _env(p)
-    _yes(p)
-    _backend(p)
-    _stacks_dir(p)
-
-    p = command("outputs", "print a stack's outputs", "driver_cmds:outputs")
-    _env(p)
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    _backend(p)
-    _stacks_dir(p)
-
-    p = command("list", "list stacks with environment, PR, image and last update", "driver_cmds:list_stacks")
-    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    _backend(p)
-    _stacks_dir(p)
+    _driver(p)
+    command(
+        "destroy",
+        "destroy an environment's resources and remove its stack",
+        "driver_cmds:destroy",
+        options=(_env, _yes, _driver),
+    )
+    command("outputs", "print a stack's outputs", "driver_cmds:outputs", options=(_env, _json, _driver))
+    command(
+        "list",
+        "list stacks with environment, PR, image and last update",
+        "driver_cmds:list_stacks",
+        options=(_json, _driver),
+    )
 
     p = command("promote", "deploy the digest one environment runs to the next", "driver_cmds:promote")
     p.add_argument("src", metavar="SRC", help="environment to promote from")
@@ -163,15 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--release", metavar="TAG", help="also tag the digest in ECR with this release version")
     p.add_argument("--force", action="store_true", help="allow skipping a step of the promotion order")
     _yes(p)
-    _backend(p)
-    _stacks_dir(p)
+    _driver(p)
 
-    p = command("rollback", "redeploy a previous digest or release tag", "driver_cmds:rollback")
-    _env(p)
+    p = command("rollback", "redeploy a previous digest or release tag", "driver_cmds:rollback", options=(_env,))
     p.add_argument("--to", metavar="REF", help="digest, release tag or image reference (default: the previous digest)")
     _yes(p)
-    _backend(p)
-    _stacks_dir(p)
+    _driver(p)
 
     p = command(
         "cleanup-previews",
@@ -181,8 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--open-prs", metavar="N,N,...", help="comma-separated open PR numbers; others are removed")
     p.add_argument("--expired", action="store_true", help="also remove previews whose expiry has passed")
     p.add_argument("--parallel", type=int, default=4, metavar="K", help="stacks destroyed at once (default: 4)")
-    _backend(p)
-    _stacks_dir(p)
+    _driver(p)
 
     p = command("image", "resolve or add tags on ECR images through the ECR API", "image_cmds:image")
     image = p.add_subparsers(dest="image_command", metavar="ACTION", parser_class=_Parser, required=True)

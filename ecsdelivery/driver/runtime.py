@@ -236,6 +236,32 @@ class Driver:
         with self._mapped(stack_name, "opening the stack"):
             return open_stack(stack_name, project_name=self._project_name(), program=self._program(), opts=opts)
 
+    def _open_existing(self, stack_name: str, backend: plan.Backend, missing: str) -> Stack:
+        """Select a stack that must exist; `MissingRequirementError(missing)` (exit 4) when it does not."""
+        from pulumi.automation.errors import StackNotFoundError
+
+        try:
+            return self._open(stack_name, backend, create=False)
+        except StackNotFoundError:
+            raise MissingRequirementError(missing) from None
+
+    def _listing(self, backend: plan.Backend, what: str) -> tuple[Any, list[Any]]:
+        """A workspace on `backend` and the summaries of its stacks."""
+        from pulumi import automation as auto
+
+        workspace = auto.LocalWorkspace(**self._workspace_options(backend).__dict__)
+        with self._mapped(what, "listing stacks"):
+            return workspace, workspace.list_stacks()
+
+    def _start(self, env: str, pr: int | None, confirm: str | None = None) -> tuple[plan.Target, StackConfig]:
+        """Check ENV and --pr, load the stack file, and for an action (`confirm`) on a protected environment
+        make sure it is confirmed. Every single-stack command begins here."""
+        target = plan.resolve_target(env, pr, self.settings.environ)
+        cfg = self._config(target)
+        if confirm:
+            self._confirm(target, cfg, confirm)
+        return target, cfg
+
     @contextmanager
     def _mapped(self, stack_name: str, what: str, stack: Stack | None = None) -> Iterator[None]:
         """Map automation errors to ours; on Ctrl-C cancel the running update, then exit 130."""
@@ -268,10 +294,7 @@ class Driver:
         return github.group(title, self.settings.environ, self.out)
 
     def _tags(self, stack: Stack) -> dict[str, str]:
-        try:
-            return dict(stack.list_tags())
-        except Exception:  # backends without stack tags
-            return {}
+        return _stack_tags(stack.workspace, stack.name)
 
     def _set_tags(self, stack: Stack, tags: Mapping[str, str]) -> None:
         for key, value in tags.items():
@@ -350,9 +373,7 @@ class Driver:
 
     def up(self, env: str, pr: int | None = None, image: str | None = None) -> UpReport:
         """Deploy ENV: validate, guard, resolve the image, set config and tags, run `up`, report."""
-        target = plan.resolve_target(env, pr, self.settings.environ)
-        cfg = self._config(target)
-        self._confirm(target, cfg, "deploy")
+        target, cfg = self._start(env, pr, confirm="deploy")
         backend = self.backend(cfg)
         self._pulumi()
         with self._emulator():
@@ -458,8 +479,7 @@ class Driver:
         (changes per type, URL, image, rollout)."""
         from pulumi.automation import OpType
 
-        target = plan.resolve_target(env, pr, self.settings.environ)
-        cfg = self._config(target)
+        target, cfg = self._start(env, pr)
         backend = self.backend(cfg)
         self._pulumi()
         per_type: dict[str, dict[str, int]] = {}
@@ -519,9 +539,7 @@ class Driver:
 
     def destroy(self, env: str, pr: int | None = None) -> int:
         """Destroy ENV's resources and remove its stack; a stack that does not exist is not an error."""
-        target = plan.resolve_target(env, pr, self.settings.environ)
-        cfg = self._config(target)
-        self._confirm(target, cfg, "destroy")
+        target, cfg = self._start(env, pr, confirm="destroy")
         backend = self.backend(cfg)
         self._pulumi()
         with self._emulator():
@@ -550,14 +568,9 @@ class Driver:
         return True
 
     def outputs(self, env: str, pr: int | None = None, as_json: bool = False) -> int:
-        from pulumi.automation.errors import StackNotFoundError
-
-        target = plan.resolve_target(env, pr, self.settings.environ)
-        cfg = self._config(target)
-        try:
-            stack = self._open(target.stack, self.backend(cfg), create=False)
-        except StackNotFoundError:
-            raise MissingRequirementError(f"no stack {target.stack}: deploy it first") from None
+        """Print a deployed stack's outputs (URL first), or all of them as JSON."""
+        target, cfg = self._start(env, pr)
+        stack = self._open_existing(target.stack, self.backend(cfg), f"no stack {target.stack}: deploy it first")
         with self._mapped(target.stack, "reading outputs"):
             values = {k: v.value for k, v in stack.outputs().items()}
         if as_json:
@@ -581,19 +594,12 @@ class Driver:
 
     def list_stacks(self, as_json: bool = False) -> int:
         """Stacks of the backend with environment, PR, image and last update."""
-        from pulumi import automation as auto
-
         backend = self.backend(self._any_config())
-        opts = self._workspace_options(backend)
-        workspace = auto.LocalWorkspace(**opts.__dict__)
-        with self._mapped("(all)", "listing stacks"):
-            summaries = workspace.list_stacks()
+        workspace, summaries = self._listing(backend, "(all)")
         rows = []
         for summary in summaries:
             env, pr = plan.parse_stack_name(summary.name)
-            tags: dict[str, str] = {}
-            with suppress(Exception):
-                tags = dict(workspace.list_tags(summary.name))
+            tags = _stack_tags(workspace, summary.name)
             rows.append(
                 {
                     "stack": summary.name,
@@ -625,8 +631,6 @@ class Driver:
 
     def promote(self, src: str, dst: str, release: str | None = None, force: bool = False) -> UpReport:
         """Deploy exactly the digest SRC runs to DST (optionally tagging it in ECR as `release`)."""
-        from pulumi.automation.errors import StackNotFoundError
-
         src_target = plan.resolve_target(src, None, self.settings.environ)
         dst_target = plan.resolve_target(dst, None, self.settings.environ)
         dst_cfg = self._config(dst_target)
@@ -634,10 +638,9 @@ class Driver:
         src_cfg = self._config(src_target)
         self._confirm(dst_target, dst_cfg, "deploy")
         self._pulumi()
-        try:
-            src_stack = self._open(src_target.stack, self.backend(src_cfg), create=False)
-        except StackNotFoundError:
-            raise MissingRequirementError(f"{src} has never been deployed: nothing to promote") from None
+        src_stack = self._open_existing(
+            src_target.stack, self.backend(src_cfg), f"{src} has never been deployed: nothing to promote"
+        )
         with self._mapped(src, "reading the deployed image"):
             image = plan.promotion_image(src, self.deployed(src_stack))
         self.say(f"promoting {src} -> {dst}: {image}")
@@ -648,29 +651,22 @@ class Driver:
             client = self._aws().ecr(ref.region or dst_cfg.ecr.region or dst_cfg.region)
             tag_image(client, ref.repository_url, ref.digest or "", release)
             self.say(f"tagged {ref.repository_url}@{ref.digest} as {release}")
-        yes, self.settings.yes = self.settings.yes, True  # confirmed above
-        try:
-            return self.up(dst, image=image)
-        finally:
-            self.settings.yes = yes
+        return self._confirmed_up(dst, None, image)
 
     def rollback(self, env: str, pr: int | None = None, to: str | None = None) -> UpReport:
         """Redeploy `to` (digest, tag, reference) or the digest deployed before the current one."""
-        from pulumi.automation.errors import StackNotFoundError
-
-        target = plan.resolve_target(env, pr, self.settings.environ)
-        cfg = self._config(target)
-        self._confirm(target, cfg, "roll back")
+        target, cfg = self._start(env, pr, confirm="roll back")
         self._pulumi()
-        try:
-            stack = self._open(target.stack, self.backend(cfg), create=False)
-        except StackNotFoundError:
-            raise MissingRequirementError(f"no stack {target.stack}: nothing to roll back") from None
+        stack = self._open_existing(target.stack, self.backend(cfg), f"no stack {target.stack}: nothing to roll back")
         with self._mapped(target.stack, "reading the image history"):
             current = self.deployed(stack).image
             decision = plan.rollback_target(target.stack, current, self.image_history(stack), to)
         image = decision.image or self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
         self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
+        return self._confirmed_up(env, pr, image)
+
+    def _confirmed_up(self, env: str, pr: int | None, image: str) -> UpReport:
+        """`up` for a command that has asked for the protected environment's confirmation itself."""
         yes, self.settings.yes = self.settings.yes, True
         try:
             return self.up(env, pr, image=image)
@@ -679,8 +675,6 @@ class Driver:
 
     def cleanup_previews(self, open_prs: str | None, expired: bool, parallel: int = 4) -> int:
         """Destroy and remove previews whose PR is closed or whose time is up; report each; 1 if any failed."""
-        from pulumi import automation as auto
-
         wanted = plan.parse_open_prs(open_prs)
         if open_prs is None and not expired:
             raise UsageError("cleanup-previews needs --open-prs N,N,... and/or --expired")
@@ -688,18 +682,13 @@ class Driver:
             raise UsageError("--parallel must be at least 1")
         cfg = self._config(plan.Target(env="preview", stack="pr-1", pr=1))
         backend = self.backend(cfg)
-        workspace = auto.LocalWorkspace(**self._workspace_options(backend).__dict__)
-        with self._mapped("(previews)", "listing stacks"):
-            summaries = workspace.list_stacks()
+        workspace, summaries = self._listing(backend, "(previews)")
         previews = []
         for summary in summaries:
             env, number = plan.parse_stack_name(summary.name)
             if env != "preview" or number is None:
                 continue
-            tags: dict[str, str] = {}
-            if expired:
-                with suppress(Exception):
-                    tags = dict(workspace.list_tags(summary.name))
+            tags = _stack_tags(workspace, summary.name) if expired else {}
             previews.append(
                 plan.PreviewStack(
                     name=summary.name,
@@ -746,6 +735,14 @@ class Driver:
         if failed:
             raise DeploymentError(f"{failed} of {len(removals)} previews could not be removed")
         return 0
+
+
+def _stack_tags(workspace: Any, stack_name: str) -> dict[str, str]:
+    """A stack's tags; {} for backends without stack tags."""
+    try:
+        return dict(workspace.list_tags(stack_name))
+    except Exception:  # tags are a convenience: the update history stays authoritative
+        return {}
 
 
 def _preview_url(cfg: StackConfig, target: plan.Target) -> str | None:

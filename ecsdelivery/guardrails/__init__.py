@@ -2,34 +2,13 @@
 
 from ecsdelivery.guardrails import RuleContext, evaluate
 violations = evaluate(synthesize("prod").resources, RuleContext(environment="prod"))
+
+The public names are those of `ecsdelivery.guardrails.rules` (its `__all__`), re-exported here.
 """
 
 from __future__ import annotations
 
-from ecsdelivery.guardrails.rules import (
-    ADVISORY,
-    MANDATORY,
-    RULES,
-    STACK_RULES,
-    Resource,
-    Rule,
-    RuleContext,
-    StackRule,
-    Violation,
-    evaluate,
-    rule_ids,
-)
+from ecsdelivery.guardrails import rules as _rules
+from ecsdelivery.guardrails.rules import *  # noqa: F403  (exactly `rules.__all__`)
 
-__all__ = [
-    "ADVISORY",
-    "MANDATORY",
-    "RULES",
-    "STACK_RULES",
-    "Resource",
-    "Rule",
-    "RuleContext",
-    "StackRule",
-    "Violation",
-    "evaluate",
-    "rule_ids",
-]
+__all__ = list(_rules.__all__)

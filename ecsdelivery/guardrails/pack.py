@@ -98,27 +98,20 @@ def build_policies() -> list[Any]:
     from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 
     enforcement = {MANDATORY: EnforcementLevel.MANDATORY, ADVISORY: EnforcementLevel.ADVISORY}
-    policies: list[Any] = []
-    for rule in RULES:
-        for level in levels(rule):
-            policies.append(
-                ResourceValidationPolicy(
-                    name=policy_name(rule, level),
-                    description=rule.description,
-                    validate=resource_validator(rule, level),
-                    enforcement_level=enforcement[level],
-                    remediation_steps=rule.fix,
-                )
-            )
-    for stack_rule in STACK_RULES:
-        for level in levels(stack_rule):
-            policies.append(
-                StackValidationPolicy(
-                    name=policy_name(stack_rule, level),
-                    description=stack_rule.description,
-                    validate=stack_validator(stack_rule, level),
-                    enforcement_level=enforcement[level],
-                    remediation_steps=stack_rule.fix,
-                )
-            )
-    return policies
+    # Resource rules and stack rules differ only in the policy class and the validator that wraps them.
+    kinds: list[tuple[tuple[Any, ...], Any, Any]] = [
+        (RULES, ResourceValidationPolicy, resource_validator),
+        (STACK_RULES, StackValidationPolicy, stack_validator),
+    ]
+    return [
+        policy_class(
+            name=policy_name(rule, level),
+            description=rule.description,
+            validate=validator(rule, level),
+            enforcement_level=enforcement[level],
+            remediation_steps=rule.fix,
+        )
+        for rules, policy_class, validator in kinds
+        for rule in rules
+        for level in levels(rule)
+    ]

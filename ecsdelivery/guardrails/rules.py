@@ -28,6 +28,7 @@ from typing import Any, Literal
 from ecsdelivery.guardrails.resources import (
     Resource,
     as_list,
+    as_resources,
     containers,
     get,
     minimum_tasks,
@@ -632,7 +633,7 @@ def rule_ids() -> list[str]:
 
 def evaluate(resources: Iterable[Mapping[str, Any] | Resource], context: RuleContext) -> list[Violation]:
     """Run every rule over synthesised resources; violations in resource order, then stack rules."""
-    items = [r if isinstance(r, Resource) else Resource.from_dict(r) for r in resources]
+    items = as_resources(resources)
     violations: list[Violation] = []
     for resource in items:
         local = context.for_resource(resource.options)

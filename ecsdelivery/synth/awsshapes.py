@@ -551,6 +551,21 @@ def _pick(inputs: Mapping[str, Any], names: Mapping[str, str]) -> Payload:
     return {api: inputs[key] for key, api in names.items() if _known(inputs.get(key))}
 
 
+def _put(payload: Payload, api_name: str, block: Any, names: Mapping[str, str]) -> Payload | None:
+    """`payload[api_name] = _pick(block, names)` when the nested input `block` is given (a mapping); returns
+    the new sub-payload (None when absent), so nested blocks inside it can be put in turn."""
+    if not isinstance(block, Mapping):
+        return None
+    picked = payload[api_name] = _pick(block, names)
+    return picked
+
+
+def _put_each(payload: Payload, api_name: str, items: Any, names: Mapping[str, str]) -> None:
+    """`payload[api_name] = [_pick(item, names) ...]` when the input `items` is a list."""
+    if isinstance(items, list):
+        payload[api_name] = [_pick(item, names) for item in items]
+
+
 def _without_nulls(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _without_nulls(v) for k, v in value.items() if v is not None}
@@ -635,33 +650,35 @@ def _condition(condition: Mapping[str, Any]) -> Payload:
 
 def _action(action: Mapping[str, Any]) -> Payload:
     payload = _pick(action, {"type": "Type", "targetGroupArn": "TargetGroupArn", "order": "Order"})
-    fixed = action.get("fixedResponse")
-    if isinstance(fixed, Mapping):
-        payload["FixedResponseConfig"] = _pick(
-            fixed, {"contentType": "ContentType", "messageBody": "MessageBody", "statusCode": "StatusCode"}
-        )
-    redirect = action.get("redirect")
-    if isinstance(redirect, Mapping):
-        payload["RedirectConfig"] = _pick(
-            redirect,
-            {
-                "host": "Host",
-                "path": "Path",
-                "port": "Port",
-                "protocol": "Protocol",
-                "query": "Query",
-                "statusCode": "StatusCode",
-            },
-        )
+    _put(
+        payload,
+        "FixedResponseConfig",
+        action.get("fixedResponse"),
+        {"contentType": "ContentType", "messageBody": "MessageBody", "statusCode": "StatusCode"},
+    )
+    _put(
+        payload,
+        "RedirectConfig",
+        action.get("redirect"),
+        {
+            "host": "Host",
+            "path": "Path",
+            "port": "Port",
+            "protocol": "Protocol",
+            "query": "Query",
+            "statusCode": "StatusCode",
+        },
+    )
     forward = action.get("forward")
     if isinstance(forward, Mapping):
         groups = [_pick(g, {"arn": "TargetGroupArn", "weight": "Weight"}) for g in forward.get("targetGroups") or []]
         config: Payload = {"TargetGroups": groups}
-        stickiness = forward.get("stickiness")
-        if isinstance(stickiness, Mapping):
-            config["TargetGroupStickinessConfig"] = _pick(
-                stickiness, {"enabled": "Enabled", "duration": "DurationSeconds"}
-            )
+        _put(
+            config,
+            "TargetGroupStickinessConfig",
+            forward.get("stickiness"),
+            {"enabled": "Enabled", "duration": "DurationSeconds"},
+        )
         payload["ForwardConfig"] = config
     return payload
 
@@ -786,18 +803,22 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
             "schedulingStrategy": "schedulingStrategy",
         },
     )
-    strategies = inputs.get("capacityProviderStrategies")
-    if isinstance(strategies, list):
-        payload["capacityProviderStrategy"] = [
-            _pick(s, {"capacityProvider": "capacityProvider", "weight": "weight", "base": "base"}) for s in strategies
-        ]
+    _put_each(
+        payload,
+        "capacityProviderStrategy",
+        inputs.get("capacityProviderStrategies"),
+        {"capacityProvider": "capacityProvider", "weight": "weight", "base": "base"},
+    )
     deployment: Payload = _pick(
         inputs,
         {"deploymentMaximumPercent": "maximumPercent", "deploymentMinimumHealthyPercent": "minimumHealthyPercent"},
     )
-    breaker = inputs.get("deploymentCircuitBreaker")
-    if isinstance(breaker, Mapping):
-        deployment["deploymentCircuitBreaker"] = _pick(breaker, {"enable": "enable", "rollback": "rollback"})
+    _put(
+        deployment,
+        "deploymentCircuitBreaker",
+        inputs.get("deploymentCircuitBreaker"),
+        {"enable": "enable", "rollback": "rollback"},
+    )
     if deployment:
         payload["deploymentConfiguration"] = deployment
     network = inputs.get("networkConfiguration")
@@ -806,19 +827,12 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
         if isinstance(network.get("assignPublicIp"), bool):
             vpc["assignPublicIp"] = "ENABLED" if network["assignPublicIp"] else "DISABLED"
         payload["networkConfiguration"] = {"awsvpcConfiguration": vpc}
-    balancers = inputs.get("loadBalancers")
-    if isinstance(balancers, list):
-        payload["loadBalancers"] = [
-            _pick(
-                b,
-                {
-                    "targetGroupArn": "targetGroupArn",
-                    "containerName": "containerName",
-                    "containerPort": "containerPort",
-                },
-            )
-            for b in balancers
-        ]
+    _put_each(
+        payload,
+        "loadBalancers",
+        inputs.get("loadBalancers"),
+        {"targetGroupArn": "targetGroupArn", "containerName": "containerName", "containerPort": "containerPort"},
+    )
     return _with_tags(payload, inputs, "key", "value", "tags")
 
 
@@ -854,31 +868,31 @@ def scaling_policy_request(inputs: Mapping[str, Any]) -> Payload:
     payload = _resource_id_request(inputs)
     payload.update(_pick(inputs, {"name": "PolicyName", "policyType": "PolicyType"}))
     config = inputs.get("targetTrackingScalingPolicyConfiguration")
-    if isinstance(config, Mapping):
-        tracking = _pick(
-            config,
-            {
-                "targetValue": "TargetValue",
-                "scaleInCooldown": "ScaleInCooldown",
-                "scaleOutCooldown": "ScaleOutCooldown",
-                "disableScaleIn": "DisableScaleIn",
-            },
+    tracking = _put(
+        payload,
+        "TargetTrackingScalingPolicyConfiguration",
+        config,
+        {
+            "targetValue": "TargetValue",
+            "scaleInCooldown": "ScaleInCooldown",
+            "scaleOutCooldown": "ScaleOutCooldown",
+            "disableScaleIn": "DisableScaleIn",
+        },
+    )
+    if tracking is not None:
+        _put(
+            tracking,
+            "PredefinedMetricSpecification",
+            config.get("predefinedMetricSpecification"),
+            {"predefinedMetricType": "PredefinedMetricType", "resourceLabel": "ResourceLabel"},
         )
-        metric = config.get("predefinedMetricSpecification")
-        if isinstance(metric, Mapping):
-            tracking["PredefinedMetricSpecification"] = _pick(
-                metric, {"predefinedMetricType": "PredefinedMetricType", "resourceLabel": "ResourceLabel"}
-            )
-        payload["TargetTrackingScalingPolicyConfiguration"] = tracking
     return payload
 
 
 def repository_request(inputs: Mapping[str, Any]) -> Payload:
     """ECR CreateRepository from `aws.ecr.Repository` inputs."""
     payload = _pick(inputs, {"name": "repositoryName", "imageTagMutability": "imageTagMutability"})
-    scanning = inputs.get("imageScanningConfiguration")
-    if isinstance(scanning, Mapping):
-        payload["imageScanningConfiguration"] = _pick(scanning, {"scanOnPush": "scanOnPush"})
+    _put(payload, "imageScanningConfiguration", inputs.get("imageScanningConfiguration"), {"scanOnPush": "scanOnPush"})
     encryption = inputs.get("encryptionConfigurations")
     if isinstance(encryption, list) and encryption:
         payload["encryptionConfiguration"] = _pick(
@@ -995,9 +1009,7 @@ def load_balancer_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
 def cluster_request(inputs: Mapping[str, Any]) -> Payload:
     """ECS CreateCluster from `aws.ecs.Cluster` inputs."""
     payload = _pick(inputs, {"name": "clusterName"})
-    settings = inputs.get("settings")
-    if isinstance(settings, list):
-        payload["settings"] = [_pick(item, {"name": "name", "value": "value"}) for item in settings]
+    _put_each(payload, "settings", inputs.get("settings"), {"name": "name", "value": "value"})
     return _with_tags(payload, inputs, "key", "value", "tags")
 
 
