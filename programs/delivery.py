@@ -352,8 +352,7 @@ def _service(
             enable_execute_command=service.exec,
         ),
     )
-    routing = service.routing
-    assert routing is not None  # checked by _require_routing
+    routing = service.routing  # None: a worker, with no load balancer
     deployment, health = service.deployment, service.deployment.health_check
     scaling = service.autoscaling
     return FargateService(
@@ -362,9 +361,9 @@ def _service(
             label=label,
             platform=platform,
             task_definition=task,
-            host=routing.host,
-            path_patterns=tuple(routing.path_patterns),
-            listener_rule_priority=routing.priority or 100,
+            host=routing.host if routing is not None else None,
+            path_patterns=tuple(routing.path_patterns) if routing is not None else (),
+            listener_rule_priority=(routing.priority if routing is not None else None) or 100,
             desired_count=service.desired_count,
             spot=service.capacity.spot_weight > 0,
             on_demand_base=service.capacity.on_demand_base,
@@ -389,7 +388,7 @@ def _service(
             )
             if scaling.enabled
             else None,
-            route53_zone_id=zone if routing.host else None,
+            route53_zone_id=zone if routing is not None and routing.host else None,
         ),
     )
 
@@ -410,8 +409,12 @@ def _preview(
     # Counted from the start of the hour of this deploy, so deploys within one hour leave the tags unchanged.
     hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     expires = hour + dt.timedelta(hours=settings.ttl_hours)
-    # The component fills in {pr}; the other placeholders are the program's to fill.
-    template = settings.host_template.replace("{service}", name).replace("{app}", config.app)
+    # The component fills in {pr}; the other placeholders are the program's to fill. No routing: a worker.
+    template = (
+        settings.host_template.replace("{service}", name).replace("{app}", config.app)
+        if service.routing is not None
+        else None
+    )
     return PreviewEnvironment(
         name,
         PreviewEnvironmentArgs(
@@ -435,18 +438,6 @@ def _preview(
     )
 
 
-def _require_routing(config: StackConfig) -> None:
-    unrouted = [name for name, service in config.services.items() if service.routing is None]
-    if unrouted:
-        raise ConfigError(
-            [
-                f"{config.stack_file}: services.{name}: services without routing (workers) are not deployable yet; "
-                "add routing (a host or path patterns)"
-                for name in unrouted
-            ]
-        )
-
-
 def _service_exports(component: Any) -> dict[str, Any]:
     return {
         "url": component.url,
@@ -467,7 +458,6 @@ def build(config: StackConfig, settings: _Settings) -> dict[str, Any]:
         )
     if config.platform is None:
         return outputs
-    _require_routing(config)
     image = deploy_image(config, settings.image)
     platform = _platform(config, settings)
     zone = _route53_zone(config, settings)

@@ -157,10 +157,7 @@ def test_no_dns_record_without_zone() -> None:
     assert run(_service).of_type("aws:route53/record:Record") == []
 
 
-def test_a_service_needs_a_route_and_a_port() -> None:
-    with pytest.raises(ValueError, match="host or path"):
-        run(lambda: _service(host=None))
-
+def test_a_routed_service_needs_a_port() -> None:
     def no_port() -> None:
         task = FargateTaskDefinition(
             "w", FargateTaskDefinitionArgs(label=LABEL, containers=[ContainerArgs(name="w", image="busybox")])
@@ -169,3 +166,38 @@ def test_a_service_needs_a_route_and_a_port() -> None:
 
     with pytest.raises(ValueError, match="no container with a port"):
         run(no_port)
+
+
+def _worker(**overrides: Any) -> None:
+    task = FargateTaskDefinition(
+        "worker", FargateTaskDefinitionArgs(label=LABEL, containers=[ContainerArgs(name="worker", image="busybox")])
+    )
+    worker = FargateService(
+        "worker-svc",
+        FargateServiceArgs(label=LABEL, platform=platform_ref(), task_definition=task, **overrides),
+    )
+    pulumi.export("url", worker.url)
+    pulumi.export("targetGroupArn", worker.target_group_arn)
+
+
+def test_a_worker_has_no_load_balancer() -> None:
+    recording = run(lambda: _worker(route53_zone_id="Z123", autoscaling=AutoscalingArgs(cpu_target=50)))
+    assert {(r["type"], r["name"]) for r in recording.children_of("worker-svc")} == {
+        ("aws:ec2/securityGroup:SecurityGroup", "worker-svc-sg"),
+        ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "worker-svc-sg-egress"),
+        ("aws:ecs/service:Service", "worker-svc-service"),
+        ("aws:appautoscaling/target:Target", "worker-svc-scaling"),
+        ("aws:appautoscaling/policy:Policy", "worker-svc-scale-cpu"),
+    }
+    assert recording.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
+    assert "ingress" not in recording.named("worker-svc-sg")["inputs"]
+    service = recording.named("worker-svc-service")["inputs"]
+    assert "loadBalancers" not in service and "healthCheckGracePeriodSeconds" not in service
+    assert service["networkConfiguration"]["assignPublicIp"] is False
+    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert recording.outputs.get("url") is None and recording.outputs.get("targetGroupArn") is None
+
+
+def test_a_worker_cannot_scale_on_requests() -> None:
+    with pytest.raises(ValueError, match="needs a load balancer"):
+        run(lambda: _worker(autoscaling=AutoscalingArgs(requests_per_target=100)))

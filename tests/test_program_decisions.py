@@ -146,9 +146,33 @@ def test_the_routed_container_comes_first(tmp_path: Path) -> None:
     assert service["loadBalancers"][0]["containerPort"] == 8080
 
 
-def test_a_service_without_routing_is_refused_clearly(tmp_path: Path) -> None:
-    services = {"worker": {"containers": [{"name": "worker"}]}}
-    with pytest.raises(ConfigError, match=r"services\.worker: services without routing"):
+WORKER = {"worker": {"containers": [{"name": "worker", "command": ["python", "-m", "app.worker"]}]}}
+
+
+@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("preview", 7)])
+def test_a_worker_is_deployed_without_a_load_balancer(tmp_path: Path, env: str, pr: int | None) -> None:
+    # The catalog's routed `web` merges in under the worker: one service of each kind.
+    stacks = stacks_with(tmp_path, env, {"services": WORKER})
+    result = synthesize(env, pr=pr, image=f"{REPO}@{DIGEST}", stacks_dir=stacks)
+    services = {r["inputs"]["name"]: r["inputs"] for r in result.of_type("aws:ecs/service:Service")}
+    worker = next(inputs for name, inputs in services.items() if "worker" in name)
+    web = next(inputs for name, inputs in services.items() if "worker" not in name)
+    assert "loadBalancers" not in worker and "healthCheckGracePeriodSeconds" not in worker
+    assert web["loadBalancers"][0]["containerPort"] == 8080
+    assert len(result.of_type("aws:lb/targetGroup:TargetGroup")) == 1
+    assert len(result.of_type("aws:lb/listenerRule:ListenerRule")) == 1
+    ingress = [
+        r for r in result.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if "worker" in r["name"]
+    ]
+    assert ingress == []
+    assert result.outputs["services"]["worker"]["url"] is None
+    assert result.outputs["services"]["worker"]["targetGroupArn"] is None
+    assert result.outputs["url"] == result.outputs["services"]["web"]["url"]
+
+
+def test_a_port_without_routing_is_refused_clearly(tmp_path: Path) -> None:
+    services = {"api": {"containers": [{"name": "api", "port": 9000}]}}
+    with pytest.raises(ConfigError, match=r"services\.api\.routing: container 'api' listens on port 9000"):
         synthesize("dev", stacks_dir=stacks_with(tmp_path, "dev", {"services": services}))
 
 

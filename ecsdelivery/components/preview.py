@@ -52,7 +52,8 @@ class PreviewEnvironmentArgs:
         pr_number: the pull request number (1 or more).
         platform: the existing platform (usually dev's, through a stack reference).
         containers: the containers to run (the image is the PR's build).
-        host_template: host with a `{pr}` placeholder, e.g. "pr-{pr}.preview.example.com".
+        host_template: host with a `{pr}` placeholder, e.g. "pr-{pr}.preview.example.com"; None for a service
+            without a load balancer (a worker): no target group, listener rule or host, and no priority.
         expires_at: ISO 8601 time after which cleanup may delete the preview (tag `ExpiresAt`).
         repository_arns: ECR repositories the images come from; default none.
         listener_rule_priority: the rule's priority, as the stack config computed it; default None: computed
@@ -74,7 +75,7 @@ class PreviewEnvironmentArgs:
     pr_number: int
     platform: PlatformRef
     containers: Sequence[ContainerArgs]
-    host_template: str
+    host_template: str | None
     expires_at: str
     repository_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     listener_rule_priority: int | None = None
@@ -101,21 +102,24 @@ class PreviewEnvironment(pulumi.ComponentResource):
             host_template="pr-{pr}.preview.example.com", expires_at="2030-01-01T00:00:00Z"))
     """
 
-    url: pulumi.Output[str]
-    host: str
-    listener_rule_priority: int
+    url: pulumi.Output[str] | None
+    host: str | None
+    listener_rule_priority: int | None
     service_name: pulumi.Output[str]
     task_definition_arn: pulumi.Output[str]
-    target_group_arn: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str] | None
     image: pulumi.Output[str]
 
     def __init__(self, name: str, args: PreviewEnvironmentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecsdelivery:index:PreviewEnvironment", name, None, opts)
         self._name = name
         self._args = args
-        self.host = preview_host(args.host_template, args.pr_number)
+        routed = args.host_template is not None
+        self.host = preview_host(args.host_template, args.pr_number) if args.host_template is not None else None
         self.listener_rule_priority = (
-            args.listener_rule_priority
+            None
+            if not routed
+            else args.listener_rule_priority
             if args.listener_rule_priority is not None
             else preview_priority(
                 args.pr_number,
@@ -178,6 +182,8 @@ class PreviewEnvironment(pulumi.ComponentResource):
 
     def _create_service(self, task: FargateTaskDefinition) -> FargateService:
         args = self._args
+        # A worker (no host) gets no listener rule, so its priority is never used.
+        priority = self.listener_rule_priority if self.listener_rule_priority is not None else MAX_PRIORITY
         return FargateService(
             f"{self._name}-service",
             FargateServiceArgs(
@@ -185,7 +191,7 @@ class PreviewEnvironment(pulumi.ComponentResource):
                 platform=args.platform,
                 task_definition=task,
                 host=self.host,
-                listener_rule_priority=self.listener_rule_priority,
+                listener_rule_priority=priority,
                 desired_count=1,
                 spot=True,
                 health_check_path=args.health_check_path,

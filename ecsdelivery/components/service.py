@@ -55,7 +55,9 @@ class FargateServiceArgs:
         platform: the shared VPC, cluster and listener (`Platform.ref()` or `PlatformRef.from_stack_reference`).
         task_definition: what to run; its first container with a port receives traffic.
         host: host header the listener rule matches, e.g. "api.example.com"; default None (paths only).
-        path_patterns: path patterns the rule matches, e.g. ["/api/*"]; default none. Give a host or paths.
+        path_patterns: path patterns the rule matches, e.g. ["/api/*"]; default none. With neither a host nor
+            paths the service has no load balancer (a worker): no target group, listener rule or alias record,
+            and its security group admits nothing.
         listener_rule_priority: unique priority on the listener (1-50000, lower wins); default 100.
         desired_count: tasks to run (initial count under autoscaling); default 1.
         spot: run on FARGATE_SPOT; default False (FARGATE).
@@ -121,11 +123,12 @@ def rollout_seconds(*, interval: int, healthy_threshold: int, deregistration_del
 
 
 class FargateService(pulumi.ComponentResource):
-    """An ECS Fargate service behind the platform's load balancer.
+    """An ECS Fargate service behind the platform's load balancer, or without one (a worker).
 
     Children: `<name>-sg` (+ `<name>-sg-ingress`, `<name>-sg-egress`), `<name>-tg` (IP target group), `<name>-rule`
     (listener rule), `<name>-service`, with autoscaling `<name>-scaling` and `<name>-scale-cpu|memory|requests`,
-    with a zone `<name>-dns`.
+    with a zone `<name>-dns`. A worker (no host, no path patterns) has only `<name>-sg` + `<name>-sg-egress`,
+    `<name>-service` and the autoscaling children; its `url` and `target_group_arn` are None.
 
         service = FargateService("web", FargateServiceArgs(
             label=label, platform=platform.ref(), task_definition=task, host="web.example.com"))
@@ -134,9 +137,9 @@ class FargateService(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     service_arn: pulumi.Output[str]
     task_definition_arn: pulumi.Output[str]
-    target_group_arn: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str] | None
     security_group_id: pulumi.Output[str]
-    url: pulumi.Output[str]
+    url: pulumi.Output[str] | None
     image: pulumi.Output[str]
 
     def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -144,18 +147,20 @@ class FargateService(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._port = args.task_definition.container_port
-        if self._port is None:
+        # Decide once: a host or path patterns put the service behind the load balancer; neither makes a worker.
+        self._routed = args.host is not None or bool(args.path_patterns)
+        if self._routed and self._port is None:
             raise ValueError(f"{name}: the task definition has no container with a port to route traffic to")
-        if args.host is None and not args.path_patterns:
-            raise ValueError(f"{name}: give a host or path patterns for the listener rule")
+        if not self._routed and args.autoscaling is not None and args.autoscaling.requests_per_target is not None:
+            raise ValueError(f"{name}: request-count autoscaling needs a load balancer (give a host or path patterns)")
 
         self._security_group = self._create_security_group()
-        self._target_group = self._create_target_group()
-        self._rule = self._create_listener_rule()
+        self._target_group = self._create_target_group() if self._routed else None
+        self._rule = self._create_listener_rule() if self._routed else None
         self._service = self._create_service()
         if args.autoscaling is not None:
             self._create_autoscaling(args.autoscaling)
-        if args.route53_zone_id is not None and args.host is not None:
+        if self._routed and args.route53_zone_id is not None and args.host is not None:
             self._create_dns_record()
 
         platform = args.platform
@@ -163,9 +168,9 @@ class FargateService(pulumi.ComponentResource):
         self.service_name = self._service.name
         self.service_arn = self._service.id
         self.task_definition_arn = args.task_definition.task_definition_arn
-        self.target_group_arn = self._target_group.arn
+        self.target_group_arn = self._target_group.arn if self._target_group is not None else None
         self.security_group_id = self._security_group.id
-        self.url = pulumi.Output.concat(platform.protocol, "://", address)
+        self.url = pulumi.Output.concat(platform.protocol, "://", address) if self._routed else None
         self.image = args.task_definition.image
         self.register_outputs(
             {
@@ -184,11 +189,27 @@ class FargateService(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup(
             f"{self._name}-sg",
             name=args.label.name_for("security_group"),
-            description=f"Tasks of {args.label.id}: traffic from the load balancer only",
+            description=f"Tasks of {args.label.id}: "
+            + ("traffic from the load balancer only" if self._routed else "no inbound traffic"),
             vpc_id=args.platform.vpc_id,
             tags=args.label.tags,
             opts=child(self),
         )
+        if self._routed:
+            self._create_ingress_rule(group)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._name}-sg-egress",
+            security_group_id=group.id,
+            cidr_ipv4=args.egress_cidr,
+            ip_protocol="-1",
+            description="outbound: image pulls, AWS APIs, dependencies",
+            tags=args.label.tags,
+            opts=child(self),
+        )
+        return group
+
+    def _create_ingress_rule(self, group: aws.ec2.SecurityGroup) -> None:
+        args = self._args
         # Separate rule resources (not inline rules) so each rule is visible and changes without replacing the group.
         aws.vpc.SecurityGroupIngressRule(
             f"{self._name}-sg-ingress",
@@ -201,16 +222,6 @@ class FargateService(pulumi.ComponentResource):
             tags=args.label.tags,
             opts=child(self),
         )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{self._name}-sg-egress",
-            security_group_id=group.id,
-            cidr_ipv4=args.egress_cidr,
-            ip_protocol="-1",
-            description="outbound: image pulls, AWS APIs, dependencies",
-            tags=args.label.tags,
-            opts=child(self),
-        )
-        return group
 
     def _create_target_group(self) -> aws.lb.TargetGroup:
         args = self._args
@@ -248,7 +259,7 @@ class FargateService(pulumi.ComponentResource):
             f"{self._name}-rule",
             listener_arn=args.platform.listener_arn,
             priority=args.listener_rule_priority,
-            actions=[{"type": "forward", "target_group_arn": self._target_group.arn}],
+            actions=[{"type": "forward", "target_group_arn": self._target_group_arn()}],
             conditions=conditions,
             tags=args.label.tags,
             opts=child(self),
@@ -258,6 +269,17 @@ class FargateService(pulumi.ComponentResource):
         args = self._args
         # With autoscaling on, the scaler owns the desired count: a deploy must not reset it.
         ignore = ["desiredCount"] if args.autoscaling is not None else []
+        load_balancers = (
+            [
+                {
+                    "target_group_arn": self._target_group_arn(),
+                    "container_name": args.task_definition.container_name,
+                    "container_port": self._port,
+                }
+            ]
+            if self._routed
+            else None
+        )
         return aws.ecs.Service(
             f"{self._name}-service",
             name=args.label.name_for("ecs_service"),
@@ -270,24 +292,19 @@ class FargateService(pulumi.ComponentResource):
                 "security_groups": [self._security_group.id],
                 "assign_public_ip": False,
             },
-            load_balancers=[
-                {
-                    "target_group_arn": self._target_group.arn,
-                    "container_name": args.task_definition.container_name,
-                    "container_port": self._port,
-                }
-            ],
+            load_balancers=load_balancers,
             deployment_circuit_breaker={"enable": args.circuit_breaker, "rollback": args.circuit_breaker},
             deployment_minimum_healthy_percent=args.min_healthy_percent,
             deployment_maximum_percent=args.max_percent,
-            health_check_grace_period_seconds=args.health_check_grace_period,
+            # ECS accepts a grace period only for a service with a load balancer.
+            health_check_grace_period_seconds=args.health_check_grace_period if self._routed else None,
             wait_for_steady_state=args.wait_for_steady_state,
             enable_execute_command=args.enable_execute_command,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             tags=args.label.tags,
             # The target group must be attached to a listener before a service can register targets in it.
-            opts=child(self, depends_on=[self._rule], ignore_changes=ignore),
+            opts=child(self, depends_on=[self._rule] if self._rule is not None else [], ignore_changes=ignore),
         )
 
     def _create_autoscaling(self, scaling: AutoscalingArgs) -> None:
@@ -335,9 +352,14 @@ class FargateService(pulumi.ComponentResource):
             alb_suffix = pulumi.Output.from_input(platform.alb_arn_suffix)
         else:
             alb_suffix = pulumi.Output.from_input(platform.listener_arn).apply(_policies.load_balancer_arn_suffix)
+        assert self._target_group is not None
         return pulumi.Output.all(alb_suffix, self._target_group.arn_suffix).apply(
             lambda parts: _policies.request_count_label(parts[0], parts[1])
         )
+
+    def _target_group_arn(self) -> pulumi.Output[str]:
+        assert self._target_group is not None
+        return self._target_group.arn
 
     def _create_dns_record(self) -> aws.route53.Record:
         args = self._args

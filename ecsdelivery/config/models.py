@@ -529,7 +529,9 @@ class ServiceConfig(_Model):
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="On-demand/Spot split.")
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig, description="Deploy behaviour.")
     routing: RoutingConfig | None = Field(
-        None, description="Load balancer routing. Default: none (no load balancer; a worker)."
+        None,
+        description="Load balancer routing; required when a container has a port. Default: none (no load balancer, "
+        "no inbound traffic: a worker).",
     )
     log_retention_days: int = Field(
         30,
@@ -598,8 +600,16 @@ class ServiceConfig(_Model):
                     problems.append(f"@routing.container: container {target.name!r} has no port")
             elif self.target_container is None:
                 problems.append("@routing: routing needs a container with a port")
-        elif self.autoscaling.enabled and self.autoscaling.requests_per_target:
-            problems.append("@autoscaling.requests_per_target: needs routing (a load balancer)")
+        else:
+            listening = next((c for c in self.containers if c.port is not None), None)
+            if listening is not None:
+                # Without routing nothing reaches the port (no load balancer, a security group admitting nothing).
+                problems.append(
+                    f"@routing: container {listening.name!r} listens on port {listening.port} but the service has no "
+                    "routing; add routing (a host or path patterns), or drop the port for a worker"
+                )
+            if self.autoscaling.enabled and self.autoscaling.requests_per_target:
+                problems.append("@autoscaling.requests_per_target: needs routing (a load balancer)")
         if problems:
             raise ValueError("\n".join(problems))
         return self
