@@ -189,13 +189,26 @@ def test_preview_host() -> None:
         preview_host("preview.example.com", 42)
 
 
-def test_capacity_provider_strategy() -> None:
-    assert capacity_provider_strategy(spot=False) == [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
-    assert capacity_provider_strategy(spot=True) == [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}]
-    assert capacity_provider_strategy(spot=True, on_demand_base=1) == [
-        {"capacity_provider": "FARGATE", "weight": 0, "base": 1},
-        {"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0},
-    ]
+@pytest.mark.parametrize(
+    ("weights", "strategy"),
+    [
+        ((1, 0, 0), [("FARGATE", 1, 0)]),
+        ((0, 1, 0), [("FARGATE_SPOT", 1, 0)]),
+        ((0, 1, 1), [("FARGATE", 0, 1), ("FARGATE_SPOT", 1, 0)]),
+        ((1, 3, 2), [("FARGATE", 1, 2), ("FARGATE_SPOT", 3, 0)]),
+        ((2, 5, 0), [("FARGATE", 2, 0), ("FARGATE_SPOT", 5, 0)]),
+    ],
+)
+def test_capacity_provider_strategy(weights: tuple[int, int, int], strategy: list[tuple[str, int, int]]) -> None:
+    on_demand_weight, spot_weight, on_demand_base = weights
+    assert capacity_provider_strategy(
+        on_demand_weight=on_demand_weight, spot_weight=spot_weight, on_demand_base=on_demand_base
+    ) == [{"capacity_provider": p, "weight": w, "base": b} for p, w, b in strategy]
+
+
+def test_capacity_provider_strategy_needs_a_weight() -> None:
+    with pytest.raises(ValueError, match="above 0"):
+        capacity_provider_strategy(on_demand_weight=0, spot_weight=0, on_demand_base=3)
 
 
 def test_default_rollout_meets_the_dev_and_preview_target() -> None:

@@ -99,6 +99,14 @@ def test_service_is_private_with_circuit_breaker_exec_and_tag_propagation() -> N
     assert recording.of_type("aws:appautoscaling/target:Target") == []
 
 
+def test_mixed_capacity_weights_reach_the_service() -> None:
+    recording = run(lambda: _service(on_demand_weight=1, spot_weight=3, on_demand_base=2))
+    assert recording.named("web-svc-service")["inputs"]["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 2},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
+    ]
+
+
 def test_spot_with_on_demand_base() -> None:
     recording = run(lambda: _service(spot=True, on_demand_base=1))
     assert recording.named("web-svc-service")["inputs"]["capacityProviderStrategies"] == [

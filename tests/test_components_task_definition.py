@@ -143,3 +143,13 @@ def test_invalid_arguments() -> None:
         SecretArgs("X")
     with pytest.raises(ValueError, match="at least one container"):
         run(lambda: FargateTaskDefinition("web", FargateTaskDefinitionArgs(label=LABEL, containers=[])))
+
+
+def test_memory_limits_reach_the_container_definition() -> None:
+    container = ContainerArgs(name="web", image=IMAGE, port=8080, memory=768, memory_reservation=256)
+    recording = run(lambda: FargateTaskDefinition("web", _args(containers=[container], memory=1024)))
+    (definition,) = json.loads(recording.named("web-task")["inputs"]["containerDefinitions"])
+    assert (definition["memory"], definition["memoryReservation"]) == (768, 256)
+    bare = run(lambda: FargateTaskDefinition("web", _args(containers=[ContainerArgs(name="web", image=IMAGE)])))
+    (definition,) = json.loads(bare.named("web-task")["inputs"]["containerDefinitions"])
+    assert "memory" not in definition and "memoryReservation" not in definition

@@ -273,3 +273,25 @@ def test_a_preview_past_the_priority_limit_exits_2_with_one_line() -> None:
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("ecsdelivery: error: ") and "largest PR number is 9999" in line
+
+
+def test_capacity_weights_and_memory_reservation_reach_the_resources(tmp_path: Path) -> None:
+    services = {
+        "web": {
+            "cpu": 512,
+            "memory": 1024,
+            "capacity": {"on_demand_weight": 1, "spot_weight": 3, "on_demand_base": 2},
+            "containers": [{"name": "web", "port": 8080, "memory": 768, "memory_reservation": 256}],
+        }
+    }
+    result = synthesize(
+        "staging", image=f"{REPO}@{DIGEST}", stacks_dir=stacks_with(tmp_path, "staging", {"services": services})
+    )
+    [service] = result.of_type("aws:ecs/service:Service")
+    assert service["inputs"]["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 2},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
+    ]
+    [task] = result.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    [container] = json.loads(task["inputs"]["containerDefinitions"])
+    assert (container["memory"], container["memoryReservation"]) == (768, 256)

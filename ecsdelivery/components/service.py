@@ -60,8 +60,11 @@ class FargateServiceArgs:
             and its security group admits nothing.
         listener_rule_priority: unique priority on the listener (1-50000, lower wins); default 100.
         desired_count: tasks to run (initial count under autoscaling); default 1.
-        spot: run on FARGATE_SPOT; default False (FARGATE).
-        on_demand_base: with `spot`, this many tasks still run on FARGATE; default 0.
+        on_demand_weight: relative share of tasks on FARGATE (on-demand); default 1.
+        spot_weight: relative share of tasks on FARGATE_SPOT; default 0. E.g. 1 and 3: a quarter on-demand.
+        on_demand_base: tasks placed on FARGATE before the weights apply; default 0.
+        spot: shorthand for Spot only (on_demand_weight 0, spot_weight 1; `on_demand_base` still applies);
+            default False: the weights decide.
         min_healthy_percent: deployment minimum healthy percent; default 100.
         max_percent: deployment maximum percent; default 200.
         health_check_path: target group health check path; default "/".
@@ -87,8 +90,10 @@ class FargateServiceArgs:
     path_patterns: Sequence[str] = field(default_factory=tuple)
     listener_rule_priority: pulumi.Input[int] = 100
     desired_count: int = 1
-    spot: bool = False
+    on_demand_weight: int = 1
+    spot_weight: int = 0
     on_demand_base: int = 0
+    spot: bool = False
     min_healthy_percent: int = 100
     max_percent: int = 200
     health_check_path: str = "/"
@@ -107,13 +112,24 @@ class FargateServiceArgs:
     egress_cidr: str = "0.0.0.0/0"
 
 
-def capacity_provider_strategy(*, spot: bool, on_demand_base: int = 0) -> list[dict[str, object]]:
-    """The service's capacity provider strategy: all FARGATE, or FARGATE_SPOT with `on_demand_base` on FARGATE."""
-    if not spot:
-        return [{"capacity_provider": "FARGATE", "weight": 1, "base": 0}]
-    strategy: list[dict[str, object]] = [{"capacity_provider": "FARGATE_SPOT", "weight": 1, "base": 0}]
-    if on_demand_base:
-        strategy.insert(0, {"capacity_provider": "FARGATE", "weight": 0, "base": on_demand_base})
+def capacity_provider_strategy(
+    *, on_demand_weight: int = 1, spot_weight: int = 0, on_demand_base: int = 0
+) -> list[dict[str, object]]:
+    """The service's capacity provider strategy, weights and base as given.
+
+    FARGATE is listed when it has a weight or a base (ECS places the base there first), FARGATE_SPOT when it has
+    a weight: `(1, 0, 0)` -> all on-demand; `(0, 1, 1)` -> one on-demand task, the rest on Spot; `(1, 3, 2)` ->
+    two on-demand tasks, then one in four on-demand.
+    """
+    if on_demand_weight < 0 or spot_weight < 0 or on_demand_base < 0:
+        raise ValueError("capacity weights and base must not be negative")
+    if on_demand_weight == 0 and spot_weight == 0:
+        raise ValueError("at least one of on_demand_weight and spot_weight must be above 0")
+    strategy: list[dict[str, object]] = []
+    if on_demand_weight or on_demand_base:
+        strategy.append({"capacity_provider": "FARGATE", "weight": on_demand_weight, "base": on_demand_base})
+    if spot_weight:
+        strategy.append({"capacity_provider": "FARGATE_SPOT", "weight": spot_weight, "base": 0})
     return strategy
 
 
@@ -286,7 +302,11 @@ class FargateService(pulumi.ComponentResource):
             cluster=args.platform.cluster_arn,
             task_definition=args.task_definition.task_definition_arn,
             desired_count=args.autoscaling.min_count if args.autoscaling else args.desired_count,
-            capacity_provider_strategies=capacity_provider_strategy(spot=args.spot, on_demand_base=args.on_demand_base),
+            capacity_provider_strategies=capacity_provider_strategy(
+                on_demand_weight=0 if args.spot else args.on_demand_weight,
+                spot_weight=1 if args.spot else args.spot_weight,
+                on_demand_base=args.on_demand_base,
+            ),
             network_configuration={
                 "subnets": args.platform.private_subnet_ids,
                 "security_groups": [self._security_group.id],

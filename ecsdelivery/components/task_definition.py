@@ -63,6 +63,8 @@ class ContainerArgs:
         port: TCP port the container listens on; default None (no port mapping).
         cpu: CPU units reserved for the container; default None (share the task's).
         memory: hard memory limit in MiB; default None (the task's).
+        memory_reservation: soft memory limit in MiB (what ECS reserves; the container may use more up to
+            `memory`); default None.
         essential: stopping it stops the task; default True.
         environment: plain environment variables; default none.
         secrets: secrets injected as environment variables; default none.
@@ -78,6 +80,7 @@ class ContainerArgs:
     port: int | None = None
     cpu: int | None = None
     memory: int | None = None
+    memory_reservation: int | None = None
     essential: bool = True
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     secrets: Sequence[SecretArgs] = field(default_factory=tuple)
@@ -148,6 +151,7 @@ def container_definition(
     optional = {
         "cpu": container.cpu,
         "memory": container.memory,
+        "memoryReservation": container.memory_reservation,
         "command": list(container.command) if container.command is not None else None,
         "entryPoint": list(container.entry_point) if container.entry_point is not None else None,
         "stopTimeout": container.stop_timeout,
