@@ -52,12 +52,23 @@ def _stacks_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stacks-dir", default="stacks", metavar="DIR", help="directory of stack files (default: stacks)")
 
 
+def _at_least_one(what: str) -> Callable[[str], int]:
+    """An argparse type for whole numbers from 1: `--pr 0` or `--parallel x` is one usage line (exit 2)."""
+
+    def parse(text: str) -> int:
+        if text.strip().isdigit() and int(text) >= 1:
+            return int(text)
+        raise argparse.ArgumentTypeError(f"expected {what} (a whole number from 1), got {text!r}")
+
+    return parse
+
+
 def _env(p: argparse.ArgumentParser, *, pr: bool = True) -> None:
     p.add_argument("env", metavar="ENV", help="environment: dev, staging, prod or preview")
     if pr:
         p.add_argument(
             "--pr",
-            type=int,
+            type=_at_least_one("a pull request number"),
             metavar="N",
             help="pull request number (preview only; in GitHub Actions defaults to the event's PR)",
         )
@@ -188,7 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--open-prs", metavar="N,N,...", help="comma-separated open PR numbers; others are removed")
     p.add_argument("--expired", action="store_true", help="also remove previews whose expiry has passed")
-    p.add_argument("--parallel", type=int, default=4, metavar="K", help="stacks destroyed at once (default: 4)")
+    p.add_argument(
+        "--parallel",
+        type=_at_least_one("a number of stacks"),
+        default=4,
+        metavar="K",
+        help="stacks destroyed at once (default: 4)",
+    )
     _driver(p)
 
     p = command("image", "resolve or add tags on ECR images through the ECR API", "image_cmds:image")

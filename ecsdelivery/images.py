@@ -149,7 +149,8 @@ def parse_image_ref(ref: str) -> ImageRef:
 def ecr_client(region: str | None = None, endpoint: str | None = None) -> Any:
     """A boto3 ECR client. `endpoint` points it at an emulator; `AWS_ENDPOINT_URL_ECR` works too (botocore).
 
-    Raises `MissingRequirementError` (exit 4) when no region is configured.
+    Raises `MissingRequirementError` (exit 4) when no region is configured, `UsageError` (exit 2) for a
+    malformed region or endpoint URL.
     """
     import boto3
     from botocore.exceptions import NoRegionError
@@ -161,6 +162,27 @@ def ecr_client(region: str | None = None, endpoint: str | None = None) -> Any:
         raise MissingRequirementError(
             "no AWS region: pass --region, set AWS_REGION, or use a full ECR repository URL"
         ) from err
+    except ValueError as err:  # botocore: "Invalid endpoint: ...", InvalidRegionError
+        raise UsageError(f"cannot make an ECR client: {err} (check the region and the endpoint URL)") from None
+
+
+def image_id(source: str) -> dict[str, str]:
+    """ECR's `imageId` for a digest (`sha256:...`) or a tag; `UsageError` (exit 2) for anything else."""
+    if is_digest(source):
+        return {"imageDigest": source}
+    if _TAG.fullmatch(source):
+        return {"imageTag": source}
+    raise UsageError(
+        f"bad image {source!r}: give a tag (letters, digits, '_', '.', '-'; at most 128) "
+        "or a digest (sha256: and 64 lowercase hex digits)"
+    )
+
+
+def check_tag(tag: str) -> str:
+    """`tag` when ECR accepts it as a new tag; `UsageError` (exit 2) otherwise."""
+    if not _TAG.fullmatch(tag):
+        raise UsageError(f"bad tag {tag!r}: use letters, digits, '_', '.', '-' (at most 128)")
+    return tag
 
 
 def _target(repository: str) -> tuple[str, dict[str, str]]:
@@ -212,7 +234,7 @@ def resolve_digest(ecr_client: Any, repository: str, tag: str) -> str:
         return tag
     name, registry = _target(repository)
     what = f"cannot resolve {name}:{tag}"
-    response = _call(ecr_client, "describe_images", what, repositoryName=name, imageIds=[{"imageTag": tag}], **registry)
+    response = _call(ecr_client, "describe_images", what, repositoryName=name, imageIds=[image_id(tag)], **registry)
     details = response.get("imageDetails") or []
     if not details:
         raise MissingRequirementError(f"{what}: image not found")
@@ -263,11 +285,9 @@ def tag_image(ecr_client: Any, repository: str, source: str, new_tag: str) -> st
     immutable, `MissingRequirementError` (exit 4) when the repository or source image does not exist or the
     AWS credentials are unusable.
     """
-    if not _TAG.fullmatch(new_tag):
-        raise UsageError(f"bad tag {new_tag!r}: use letters, digits, '_', '.', '-' (at most 128)")
+    check_tag(new_tag)
     name, registry = _target(repository)
-    source_id = {"imageDigest": source} if is_digest(source) else {"imageTag": source}
-    image = _get_image(ecr_client, name, registry, source_id)
+    image = _get_image(ecr_client, name, registry, image_id(source))
     if image is None:
         raise MissingRequirementError(f"cannot tag {name}: image {source} not found")
     digest = str(image["imageId"]["imageDigest"])

@@ -394,3 +394,148 @@ def test_up_local_starts_an_emulator_and_points_the_provider_at_it(
     assert f"local AWS emulator: {endpoint}" in capsys.readouterr().out
     assert main(["destroy", "dev", "--local"]) == 0
     assert "dev" not in fake.stacks
+
+
+# --- bad input: one line, the documented exit code, nothing half done ------------------------------------------
+
+IMAGE = f"{REPO}@{D1}"
+BAD_INPUT = [
+    (["up", "qa", "--image", IMAGE], 2, "unknown environment 'qa'; use one of: dev, staging, prod, preview, shared"),
+    (["up", "preview", "--image", IMAGE], 2, "preview needs a pull request number: pass --pr N"),
+    (["diff", "preview"], 2, "preview needs a pull request number: pass --pr N"),
+    (
+        ["up", "preview", "--pr", "0"],
+        2,
+        "argument --pr: expected a pull request number (a whole number from 1), got '0'",
+    ),
+    (["destroy", "preview", "--pr", "abc"], 2, "argument --pr: expected a pull request number"),
+    (["up", "dev", "--pr", "3"], 2, "--pr is for previews only, not dev"),
+    (["promote", "dev", "prod"], 2, "promoting dev -> prod skips staging; promote step by step or pass --force"),
+    (["promote", "prod", "dev"], 2, "dev comes before prod in dev -> staging -> prod; use rollback, or pass --force"),
+    (["promote", "dev", "staging", "--release", "v 1"], 2, "bad tag 'v 1'"),
+    (["rollback", "dev"], 4, "no stack dev: nothing to roll back"),
+    (["outputs", "dev"], 4, "no stack dev: deploy it first"),
+    (["image", "tag", "Not A Repo", "sha-1", "v1"], 2, "bad repository name 'Not A Repo'"),
+    (["image", "tag", "acme/web", "x@sha256:zz", "v1"], 2, "bad image 'x@sha256:zz': give a tag"),
+    (["image", "tag", "acme/web", "sha-1", "v 1"], 2, "bad tag 'v 1'"),
+    (
+        ["image", "resolve", "acme/web", "sha-1", "--region", "us-east-1", "--endpoint", "notaurl"],
+        2,
+        "Invalid endpoint",
+    ),
+    (["cleanup-previews", "--open-prs", "1,x"], 2, "--open-prs takes comma-separated PR numbers, not 'x'"),
+    (["cleanup-previews", "--expired", "--parallel", "0"], 2, "argument --parallel: expected a number of stacks"),
+    (["cleanup-previews"], 2, "cleanup-previews needs --open-prs N,N,... and/or --expired"),
+    (["up", "dev", "--image", IMAGE, "--backend", "::garbage::"], 2, "--backend '::garbage::' is not a Pulumi backend"),
+    (["list", "--backend", "s3://"], 2, "--backend 's3://' is not a Pulumi backend URL"),
+    (["up", "dev", "--image", IMAGE, "--stacks-dir", "no-such-dir"], 2, "(no-such-dir does not exist)"),
+    (["up", "dev", "--image", "Web!!"], 2, "bad repository name 'Web!!'"),
+    (["diff", "dev", "--image", IMAGE, "--markdown", "no-such-dir/comment.md"], 2, "directory no-such-dir does not"),
+    (["up", "dev", "--image", IMAGE, "--endpoint", "http://127.0.0.1:1"], 2, "--endpoint is for --local runs only"),
+    (["up", "prod", "--image", IMAGE], 2, "prod is protected: pass --yes"),
+]
+
+
+def run_cli(argv: list[str]) -> int:
+    """`main(argv)`; argparse's own usage errors end in SystemExit, which a shell sees as the same exit code."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+
+
+@pytest.mark.parametrize(("argv", "code", "message"), BAD_INPUT, ids=[" ".join(a) for a, _c, _m in BAD_INPUT])
+def test_bad_input_is_one_line_and_its_exit_code(
+    fake: FakeState, argv: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(argv) == code
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("ecsdelivery") and " error: " in err and message in err
+    assert fake.stacks == {}  # no stack was created, changed or half deployed
+    if code == 2:
+        assert not [c for c in fake.calls if c[:1] in (["up"], ["preview"], ["destroy"])]
+
+
+def test_rollback_without_an_earlier_image_exits_4(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["up", "dev", "--image", IMAGE]) == 0
+    capsys.readouterr()
+    assert main(["rollback", "dev"]) == 4
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["ecsdelivery: error: dev has no earlier image in its history; pass --to REF"]
+    assert main(["rollback", "dev", "--to", "repo@@"]) == 2
+    assert "has no valid sha256 digest" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["up", "dev", "--image", IMAGE],
+        ["diff", "dev"],
+        ["destroy", "dev"],
+        ["outputs", "dev"],
+        ["list"],
+        ["promote", "dev", "staging"],
+        ["rollback", "dev"],
+        ["cleanup-previews", "--expired"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_every_driver_command_without_the_pulumi_cli_says_how_to_install_it(
+    fake: FakeState,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(runtime.HOOKS, "pulumi_command", None)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ECSDELIVERY_NO_INSTALL", "1")
+    monkeypatch.delenv("ECSDELIVERY_PULUMI_ROOT", raising=False)
+    assert main(argv) == 4
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "ecsdelivery: error: no Pulumi CLI found (and ECSDELIVERY_NO_INSTALL is set); install the Pulumi CLI: "
+        "curl -fsSL https://get.pulumi.com | sh  (or: brew install pulumi/tap/pulumi), make sure `pulumi` is on "
+        "PATH, then retry"
+    ]
+
+
+def test_local_without_moto_says_which_extra_to_install(
+    fake: FakeState, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "moto.server", None)  # `import moto.server` raises ImportError
+    assert main(["up", "dev", "--local"]) == 4
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "ecsdelivery: error: --local needs the moto server: pip install 'ecsdelivery[local]' "
+        "(or pass --endpoint URL of an emulator already running)"
+    ]
+
+
+def test_an_unwritable_github_output_exits_4(
+    fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "missing" / "out.txt"))
+    assert main(["up", "dev", "--image", IMAGE]) == 4
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "cannot write $GITHUB_OUTPUT" in err and "No such file" in err
+
+
+def test_bad_input_as_a_process_is_one_line_without_a_traceback(tmp_path: Path) -> None:
+    """The same through a real process: no pulumi on PATH, no install, no AWS settings."""
+    import subprocess
+
+    shutil.copytree(REPO_ROOT / "stacks", tmp_path / "stacks")
+    env = {"PATH": str(tmp_path / "empty-bin"), "HOME": str(tmp_path), "ECSDELIVERY_NO_INSTALL": "1"}
+    for argv, code, message in [
+        (["outputs", "dev"], 4, "curl -fsSL https://get.pulumi.com | sh"),
+        (["up", "preview", "--pr", "abc"], 2, "argument --pr: expected a pull request number"),
+        (["image", "resolve", "acme/web", "v1", "--region", "us east"], 2, "cannot make an ECR client"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "ecsdelivery", *argv], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == code, (argv, done.stderr)
+        assert len(done.stderr.splitlines()) == 1 and message in done.stderr, (argv, done.stderr)

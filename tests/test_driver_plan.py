@@ -257,3 +257,39 @@ def test_choose_backend(
     )
     assert (backend.url, backend.secrets_provider) == (url, secrets)
     assert backend.is_default == url.startswith("file:///p/")
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("file:///var/state", True),
+        ("file://~", True),
+        ("s3://bucket/prefix?region=eu-west-1", True),
+        ("gs://bucket", True),
+        ("azblob://container", True),
+        ("https://api.pulumi.com", True),
+        ("http://127.0.0.1:8080", True),
+        ("s3://", False),
+        ("file://", False),
+        ("::garbage::", False),
+        ("bucket-name", False),
+        ("ftp://host/state", False),
+    ],
+)
+def test_check_backend_url(url: str, ok: bool) -> None:
+    if ok:
+        assert plan.check_backend_url(url, "--backend") == url
+    else:
+        with pytest.raises(UsageError, match=r"^--backend .* is not a Pulumi backend URL; use file://PATH"):
+            plan.check_backend_url(url, "--backend")
+
+
+def test_a_bad_backend_url_names_where_it_came_from() -> None:
+    with pytest.raises(UsageError, match=r"^PULUMI_BACKEND_URL 'bucket' is not"):
+        plan.choose_backend(
+            cli=None,
+            environ={"PULUMI_BACKEND_URL": "bucket"},
+            stack_file_url=None,
+            stack_file_secrets=None,
+            project_dir=Path("/p"),
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ecsdelivery import images
 from ecsdelivery.errors import UsageError
 from ecsdelivery.images import ImageRef, is_digest, parse_image_ref
 
@@ -77,3 +78,27 @@ def test_is_digest() -> None:
     assert not is_digest("v1.0.0")
     with pytest.raises(UsageError):
         ImageRef("app").with_digest("v1")
+
+
+@pytest.mark.parametrize(
+    ("source", "image_id"),
+    [
+        ("sha-abc1234", {"imageTag": "sha-abc1234"}),
+        ("v1.4.0", {"imageTag": "v1.4.0"}),
+        ("sha256:" + "a" * 64, {"imageDigest": "sha256:" + "a" * 64}),
+    ],
+)
+def test_image_id_of_a_tag_or_a_digest(source: str, image_id: dict[str, str]) -> None:
+    assert images.image_id(source) == image_id
+
+
+@pytest.mark.parametrize("source", ["x@sha256:zz", "sha256:zz", "bad tag", "", "-v1", "repo:tag"])
+def test_image_id_refuses_anything_else(source: str) -> None:
+    with pytest.raises(UsageError, match=r"give a tag .* or a digest"):
+        images.image_id(source)
+
+
+@pytest.mark.parametrize(("region", "endpoint"), [("us east", None), ("us-east-1", "notaurl")])
+def test_a_malformed_region_or_endpoint_is_a_usage_error(region: str, endpoint: str | None) -> None:
+    with pytest.raises(UsageError, match="cannot make an ECR client"):
+        images.ecr_client(region=region, endpoint=endpoint)

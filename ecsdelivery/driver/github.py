@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
+from ecsdelivery.errors import MissingRequirementError
+
 
 def in_actions(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
@@ -36,20 +38,25 @@ def error_annotation(message: str, environ: Mapping[str, str], out: TextIO | Non
         print(f"::error title=ecsdelivery::{first}", file=out or sys.stdout, flush=True)
 
 
-def write_outputs(environ: Mapping[str, str], values: Mapping[str, str | None]) -> None:
-    """Append `name=value` lines to `$GITHUB_OUTPUT` (values are single-line)."""
-    path = environ.get("GITHUB_OUTPUT")
+def _append(environ: Mapping[str, str], variable: str, text: str) -> None:
+    """Append `text` to the file `$variable` names; nothing when it is unset. A file that cannot be written is
+    `MissingRequirementError` (exit 4): the steps after this one would miss what it should have said."""
+    path = environ.get(variable)
     if not path:
         return
-    with open(path, "a", encoding="utf-8") as handle:
-        for name, value in values.items():
-            handle.write(f"{name}={(value or '').replace(chr(10), ' ')}\n")
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as err:
+        raise MissingRequirementError(f"cannot write ${variable} ({path}): {err.strerror or err}") from None
+
+
+def write_outputs(environ: Mapping[str, str], values: Mapping[str, str | None]) -> None:
+    """Append `name=value` lines to `$GITHUB_OUTPUT` (values are single-line)."""
+    lines = [f"{name}={(value or '').replace(chr(10), ' ')}\n" for name, value in values.items()]
+    _append(environ, "GITHUB_OUTPUT", "".join(lines))
 
 
 def append_summary(environ: Mapping[str, str], markdown: str) -> None:
     """Append markdown to `$GITHUB_STEP_SUMMARY`."""
-    path = environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(markdown.rstrip() + "\n\n")
+    _append(environ, "GITHUB_STEP_SUMMARY", markdown.rstrip() + "\n\n")

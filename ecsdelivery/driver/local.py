@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ecsdelivery.errors import MissingRequirementError
+
 #: aws provider `endpoints` keys set for the emulator: only what the program uses (each adds start-up time).
 ENDPOINT_KEYS = ("ecs", "ecr", "elbv2", "ec2", "iam", "logs", "sts", "appautoscaling", "servicediscovery")
 TEST_ACCESS_KEY = "test"
@@ -23,7 +25,13 @@ def emulator(endpoint: str | None = None) -> Iterator[str]:
     if endpoint:
         yield endpoint.rstrip("/")
         return
-    from moto.server import ThreadedMotoServer
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        raise MissingRequirementError(
+            "--local needs the moto server: pip install 'ecsdelivery[local]' "
+            "(or pass --endpoint URL of an emulator already running)"
+        ) from None
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -360,6 +360,22 @@ class Backend:
         return self.url.startswith("file://")
 
 
+#: URL schemes of the Pulumi backends: local files, S3, Google Cloud Storage, Azure Blob, Pulumi Cloud (or a
+#: self-hosted service) over HTTP(S).
+BACKEND_SCHEMES = ("file", "s3", "gs", "azblob", "https", "http")
+
+
+def check_backend_url(url: str, source: str) -> str:
+    """`url` when it names a Pulumi backend (`scheme://something`); else `UsageError` (exit 2) naming `source`."""
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or scheme not in BACKEND_SCHEMES or not rest.strip("/"):
+        raise UsageError(
+            f"{source} {url!r} is not a Pulumi backend URL; use file://PATH, s3://BUCKET, gs://BUCKET, "
+            "azblob://CONTAINER or https://api.pulumi.com"
+        )
+    return url.strip()
+
+
 def choose_backend(
     *,
     cli: str | None,
@@ -373,16 +389,17 @@ def choose_backend(
 
     `--local` always uses the default local file backend (an emulator's resources must never mix with real
     state) unless `--backend` names one explicitly. The default backend gets the passphrase secrets provider.
+    A URL that names no backend is refused (exit 2) with where it came from.
     """
     default = f"file://{(project_dir / '.ecsdelivery' / 'state').as_posix()}"
     if cli:
-        url, is_default = cli, False
+        url, is_default = check_backend_url(cli, "--backend"), False
     elif local:
         url, is_default = default, True
     elif environ.get("PULUMI_BACKEND_URL"):
-        url, is_default = environ["PULUMI_BACKEND_URL"], False
+        url, is_default = check_backend_url(environ["PULUMI_BACKEND_URL"], "PULUMI_BACKEND_URL"), False
     elif stack_file_url:
-        url, is_default = stack_file_url, False
+        url, is_default = check_backend_url(stack_file_url, "state.backend_url"), False
     else:
         url, is_default = default, True
     secrets = stack_file_secrets if not is_default else None

@@ -4,7 +4,8 @@ The pinned version is the version of the installed `pulumi` Python SDK, so engin
 is `$ECSDELIVERY_PULUMI_ROOT` or `~/.ecsdelivery/pulumi/<version>` (the CLI lands in `<root>/bin/pulumi`);
 `~/.pulumi/bin/pulumi`, where the official installer puts it, is also tried. Set `ECSDELIVERY_NO_INSTALL=1` to
 never download. An install that fails (offline, proxy) ends in `MissingRequirementError` with how to install
-by hand, never a traceback.
+by hand, never a traceback. Each message is one line (GitHub shows the first line of an error as the run's
+annotation, so the way to install the CLI must be on it).
 """
 
 from __future__ import annotations
@@ -59,11 +60,11 @@ def find_pulumi_command(environ: Mapping[str, str] | None = None) -> PulumiComma
             if (root / "bin" / "pulumi").is_file():
                 return PulumiCommand(root=str(root))
     except InvalidVersionError as err:
-        raise MissingRequirementError(f"the Pulumi CLI found is not usable: {err}\n{INSTALL_HINT}") from None
+        raise MissingRequirementError(f"the Pulumi CLI found is not usable: {err}; {INSTALL_HINT}") from None
     except OSError as err:
-        raise MissingRequirementError(f"the Pulumi CLI could not be run: {err}\n{INSTALL_HINT}") from None
+        raise MissingRequirementError(f"the Pulumi CLI could not be run: {err}; {INSTALL_HINT}") from None
     if environ.get("ECSDELIVERY_NO_INSTALL"):
-        raise MissingRequirementError(f"no Pulumi CLI found (and ECSDELIVERY_NO_INSTALL is set)\n{INSTALL_HINT}")
+        raise MissingRequirementError(f"no Pulumi CLI found (and ECSDELIVERY_NO_INSTALL is set); {INSTALL_HINT}")
     root = cache_root(environ)
     version = pinned_version()
     previous = socket.getdefaulttimeout()
@@ -73,7 +74,7 @@ def find_pulumi_command(environ: Mapping[str, str] | None = None) -> PulumiComma
     except Exception as err:  # offline, proxy, disk: all mean "install it yourself"
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise MissingRequirementError(
-            f"no Pulumi CLI found and installing version {version} into {root} failed ({reason})\n{INSTALL_HINT}"
+            f"no Pulumi CLI found and installing version {version} into {root} failed ({reason}); {INSTALL_HINT}"
         ) from None
     finally:
         socket.setdefaulttimeout(previous)

@@ -70,6 +70,9 @@ class AwsAccess:
 
         try:
             client = boto3.session.Session().client("sts", region_name=region, endpoint_url=self.endpoint)
+        except ValueError as err:  # botocore: a malformed region or endpoint URL
+            raise UsageError(f"cannot make an STS client: {err} (check the region and the endpoint URL)") from None
+        try:
             return str(client.get_caller_identity()["Account"])
         except (BotoCoreError, ClientError):
             return None
@@ -374,6 +377,7 @@ class Driver:
     def up(self, env: str, pr: int | None = None, image: str | None = None) -> UpReport:
         """Deploy ENV: validate, guard, resolve the image, set config and tags, run `up`, report."""
         target, cfg = self._start(env, pr, confirm="deploy")
+        _check_image(image)
         backend = self.backend(cfg)
         self._pulumi()
         with self._emulator():
@@ -480,6 +484,9 @@ class Driver:
         from pulumi.automation import OpType
 
         target, cfg = self._start(env, pr)
+        _check_image(image)
+        if markdown:
+            _check_writable(markdown, "--markdown")
         backend = self.backend(cfg)
         self._pulumi()
         per_type: dict[str, dict[str, int]] = {}
@@ -511,7 +518,10 @@ class Driver:
             self.say(line)
         body = diff_markdown(target.stack, deploy_image, url, per_type, changes, rollout_markdown)
         if markdown:
-            Path(markdown).write_text(body, encoding="utf-8")
+            try:
+                Path(markdown).write_text(body, encoding="utf-8")
+            except OSError as err:
+                raise UsageError(f"cannot write --markdown {markdown}: {err.strerror or err}") from None
             self.say(f"wrote {markdown}")
         github.append_summary(self.settings.environ, body)
         return 0
@@ -631,6 +641,10 @@ class Driver:
 
     def promote(self, src: str, dst: str, release: str | None = None, force: bool = False) -> UpReport:
         """Deploy exactly the digest SRC runs to DST (optionally tagging it in ECR as `release`)."""
+        if release:
+            from ecsdelivery.images import check_tag
+
+            check_tag(release)
         src_target = plan.resolve_target(src, None, self.settings.environ)
         dst_target = plan.resolve_target(dst, None, self.settings.environ)
         dst_cfg = self._config(dst_target)
@@ -735,6 +749,23 @@ class Driver:
         if failed:
             raise DeploymentError(f"{failed} of {len(removals)} previews could not be removed")
         return 0
+
+
+def _check_image(image: str | None) -> None:
+    """Refuse a malformed `--image` (exit 2) before any stack is opened or created."""
+    if image:
+        from ecsdelivery.images import parse_image_ref
+
+        parse_image_ref(image)
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Refuse (exit 2), before the preview runs, an output file that cannot be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {path} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"{option} {path}: directory {target.parent} does not exist")
 
 
 def _stack_tags(workspace: Any, stack_name: str) -> dict[str, str]:
