@@ -380,6 +380,7 @@ def _service(
             deregistration_delay=deployment.deregistration_delay,
             health_check_grace_period=deployment.grace_period,
             circuit_breaker=deployment.circuit_breaker,
+            rollback=deployment.rollback,
             enable_execute_command=service.exec,
             autoscaling=AutoscalingArgs(
                 min_count=scaling.min,
@@ -411,11 +412,11 @@ def _preview(
     # Counted from the start of the hour of this deploy, so deploys within one hour leave the tags unchanged.
     hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     expires = hour + dt.timedelta(hours=settings.ttl_hours)
+    routing, capacity = service.routing, service.capacity
+    deployment, health = service.deployment, service.deployment.health_check
     # The component fills in {pr}; the other placeholders are the program's to fill. No routing: a worker.
     template = (
-        settings.host_template.replace("{service}", name).replace("{app}", config.app)
-        if service.routing is not None
-        else None
+        settings.host_template.replace("{service}", name).replace("{app}", config.app) if routing is not None else None
     )
     return PreviewEnvironment(
         name,
@@ -428,13 +429,31 @@ def _preview(
             expires_at=expires.isoformat().replace("+00:00", "Z"),
             repository_arns=[repository_arn(config)],
             # The stack config computed it (`PreviewSettings.priority`, from its knobs): pass it as it is.
-            listener_rule_priority=service.routing.priority if service.routing is not None else None,
+            listener_rule_priority=routing.priority if routing is not None else None,
             priority_base=settings.priority_base,
             services_per_preview=settings.services_per_pr,
             cpu=service.cpu,
             memory=service.memory,
+            cpu_architecture=_ARCHITECTURE[service.architecture],
+            # The host already tells previews apart; `/*` alone would only add a condition that matches anything.
+            path_patterns=tuple(p for p in routing.path_patterns if p != "/*") if routing is not None else (),
+            # The config put previews on Spot (`preview.spot`), or kept the service's own split.
+            on_demand_weight=capacity.on_demand_weight,
+            spot_weight=capacity.spot_weight,
+            on_demand_base=capacity.on_demand_base,
             log_retention_days=service.log_retention_days,
-            health_check_path=service.deployment.health_check.path,
+            health_check_path=health.path,
+            health_check_matcher=health.matcher,
+            health_check_interval=health.interval,
+            health_check_timeout=health.timeout,
+            healthy_threshold=health.healthy_threshold,
+            unhealthy_threshold=health.unhealthy_threshold,
+            deregistration_delay=deployment.deregistration_delay,
+            health_check_grace_period=deployment.grace_period,
+            min_healthy_percent=deployment.minimum_healthy_percent,
+            max_percent=deployment.maximum_percent,
+            circuit_breaker=deployment.circuit_breaker,
+            rollback=deployment.rollback,
             route53_zone_id=zone,
         ),
     )

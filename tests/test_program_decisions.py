@@ -295,3 +295,62 @@ def test_capacity_weights_and_memory_reservation_reach_the_resources(tmp_path: P
     [task] = result.of_type("aws:ecs/taskDefinition:TaskDefinition")
     [container] = json.loads(task["inputs"]["containerDefinitions"])
     assert (container["memory"], container["memoryReservation"]) == (768, 256)
+
+
+def test_deployment_rollback_reaches_the_circuit_breaker(tmp_path: Path) -> None:
+    services = {"web": {"deployment": {"circuit_breaker": True, "rollback": False}}}
+    result = synthesize(
+        "dev", image=f"{REPO}@{DIGEST}", stacks_dir=stacks_with(tmp_path, "dev", {"services": services})
+    )
+    [service] = result.of_type("aws:ecs/service:Service")
+    assert service["inputs"]["deploymentCircuitBreaker"] == {"enable": True, "rollback": False}
+
+
+def test_previews_keep_the_services_own_deployment_settings(tmp_path: Path) -> None:
+    services = {
+        "web": {
+            "architecture": "arm64",
+            "capacity": {"on_demand_weight": 1, "spot_weight": 2, "on_demand_base": 1},
+            "routing": {"path_patterns": ["/app/*"]},
+            "deployment": {
+                "minimum_healthy_percent": 50,
+                "maximum_percent": 150,
+                "rollback": False,
+                "deregistration_delay": 3,
+                "grace_period": 20,
+                "health_check": {"path": "/ready", "matcher": "204", "interval": 6, "timeout": 3},
+            },
+        }
+    }
+    change = {"services": services, "preview": {"spot": False}}
+    result = synthesize("preview", pr=5, image=f"{REPO}@{DIGEST}", stacks_dir=stacks_with(tmp_path, "preview", change))
+    [service] = result.of_type("aws:ecs/service:Service")
+    inputs = service["inputs"]
+    assert inputs["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 2, "base": 0},
+    ]
+    assert (inputs["deploymentMinimumHealthyPercent"], inputs["deploymentMaximumPercent"]) == (50, 150)
+    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": False}
+    assert inputs["healthCheckGracePeriodSeconds"] == 20
+    [task] = result.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert task["inputs"]["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    [group] = result.of_type("aws:lb/targetGroup:TargetGroup")
+    assert group["inputs"]["deregistrationDelay"] == 3
+    check = group["inputs"]["healthCheck"]
+    assert (check["path"], check["matcher"], check["interval"], check["timeout"]) == ("/ready", "204", 6, 3)
+    [rule] = result.of_type("aws:lb/listenerRule:ListenerRule")
+    assert rule["inputs"]["conditions"] == [
+        {"hostHeader": {"values": ["pr-5.preview.example.com"]}},
+        {"pathPattern": {"values": ["/app/*"]}},
+    ]
+
+
+def test_previews_run_on_spot_by_default() -> None:
+    result = synthesize("preview", pr=5, image=f"{REPO}@{DIGEST}", stacks_dir=str(STACKS))
+    [service] = result.of_type("aws:ecs/service:Service")
+    assert service["inputs"]["capacityProviderStrategies"] == [
+        {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}
+    ]
+    [rule] = result.of_type("aws:lb/listenerRule:ListenerRule")
+    assert rule["inputs"]["conditions"] == [{"hostHeader": {"values": ["pr-5.preview.example.com"]}}]

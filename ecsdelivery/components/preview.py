@@ -44,8 +44,9 @@ def preview_host(template: str, pr_number: int) -> str:
 class PreviewEnvironmentArgs:
     """Arguments of `PreviewEnvironment`.
 
-    Fixed for previews: FARGATE_SPOT, one task, no autoscaling, ECS Exec on, the fast health check and
-    draining defaults of `FargateServiceArgs` (15 s rollout).
+    Fixed for previews: one task, no autoscaling, ECS Exec on. By default FARGATE_SPOT only and the fast health
+    check and draining defaults of `FargateServiceArgs` (15 s rollout); the fields below mirror
+    `FargateServiceArgs` so a program can pass the service's own settings.
 
     Attributes:
         label: the application's label; the preview adds the attribute `pr-<N>` to every name.
@@ -65,7 +66,13 @@ class PreviewEnvironmentArgs:
         cpu: task CPU units; default 256 (the smallest).
         memory: task memory in MiB; default 512 (the smallest with 256).
         log_retention_days: default 1.
+        cpu_architecture: "X86_64" or "ARM64"; default "X86_64".
+        path_patterns: path patterns the listener rule matches besides the host; default none (any path).
+        on_demand_weight, spot_weight, on_demand_base: capacity provider strategy; default 0, 1, 0 (Spot only).
         health_check_path: default "/".
+        health_check_matcher, health_check_interval, health_check_timeout, healthy_threshold,
+            unhealthy_threshold, deregistration_delay, health_check_grace_period, min_healthy_percent,
+            max_percent, circuit_breaker, rollback: as in `FargateServiceArgs`, same defaults.
         route53_zone_id: create an alias record for the host in this zone; default None.
         task_role_statements: extra IAM statements for the application; default none.
         secrets_kms_key_arn: key the secrets are encrypted with; default None.
@@ -85,7 +92,23 @@ class PreviewEnvironmentArgs:
     cpu: int = 256
     memory: int = 512
     log_retention_days: int = 1
+    cpu_architecture: str = "X86_64"
+    path_patterns: Sequence[str] = field(default_factory=tuple)
+    on_demand_weight: int = 0
+    spot_weight: int = 1
+    on_demand_base: int = 0
     health_check_path: str = "/"
+    health_check_matcher: str = "200-399"
+    health_check_interval: int = 5
+    health_check_timeout: int = 4
+    healthy_threshold: int = 2
+    unhealthy_threshold: int = 2
+    deregistration_delay: int = 5
+    health_check_grace_period: int = 30
+    min_healthy_percent: int = 100
+    max_percent: int = 200
+    circuit_breaker: bool = True
+    rollback: bool = True
     route53_zone_id: pulumi.Input[str] | None = None
     task_role_statements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     secrets_kms_key_arn: pulumi.Input[str] | None = None
@@ -171,6 +194,7 @@ class PreviewEnvironment(pulumi.ComponentResource):
                 containers=args.containers,
                 cpu=args.cpu,
                 memory=args.memory,
+                cpu_architecture=args.cpu_architecture,
                 repository_arns=args.repository_arns,
                 log_retention_days=args.log_retention_days,
                 enable_execute_command=True,
@@ -191,10 +215,24 @@ class PreviewEnvironment(pulumi.ComponentResource):
                 platform=args.platform,
                 task_definition=task,
                 host=self.host,
+                path_patterns=tuple(args.path_patterns) if self.host is not None else (),
                 listener_rule_priority=priority,
                 desired_count=1,
-                spot=True,
+                on_demand_weight=args.on_demand_weight,
+                spot_weight=args.spot_weight,
+                on_demand_base=args.on_demand_base,
+                min_healthy_percent=args.min_healthy_percent,
+                max_percent=args.max_percent,
                 health_check_path=args.health_check_path,
+                health_check_matcher=args.health_check_matcher,
+                health_check_interval=args.health_check_interval,
+                health_check_timeout=args.health_check_timeout,
+                healthy_threshold=args.healthy_threshold,
+                unhealthy_threshold=args.unhealthy_threshold,
+                deregistration_delay=args.deregistration_delay,
+                health_check_grace_period=args.health_check_grace_period,
+                circuit_breaker=args.circuit_breaker,
+                rollback=args.rollback,
                 enable_execute_command=True,
                 autoscaling=None,
                 route53_zone_id=args.route53_zone_id,

@@ -75,7 +75,9 @@ class FargateServiceArgs:
         unhealthy_threshold: consecutive failures before a target is taken out; default 2.
         deregistration_delay: seconds an old target drains; default 5.
         health_check_grace_period: seconds ECS ignores failing ALB checks after a task starts; default 30.
-        circuit_breaker: stop a failing deployment and roll back to the last good one; default True.
+        circuit_breaker: stop a deployment whose tasks keep failing; default True.
+        rollback: when the circuit breaker trips, roll back to the last good deployment; default True (needs
+            `circuit_breaker`).
         wait_for_steady_state: `up` waits until the deployment is stable; default True.
         enable_execute_command: allow ECS Exec (the task definition must grant it too); default False.
         autoscaling: target-tracking autoscaling; default None (fixed `desired_count`).
@@ -105,6 +107,7 @@ class FargateServiceArgs:
     deregistration_delay: int = 5
     health_check_grace_period: int = 30
     circuit_breaker: bool = True
+    rollback: bool = True
     wait_for_steady_state: bool = True
     enable_execute_command: bool = False
     autoscaling: AutoscalingArgs | None = None
@@ -313,7 +316,10 @@ class FargateService(pulumi.ComponentResource):
                 "assign_public_ip": False,
             },
             load_balancers=load_balancers,
-            deployment_circuit_breaker={"enable": args.circuit_breaker, "rollback": args.circuit_breaker},
+            deployment_circuit_breaker={
+                "enable": args.circuit_breaker,
+                "rollback": args.circuit_breaker and args.rollback,
+            },
             deployment_minimum_healthy_percent=args.min_healthy_percent,
             deployment_maximum_percent=args.max_percent,
             # ECS accepts a grace period only for a service with a load balancer.
