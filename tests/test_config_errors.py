@@ -194,6 +194,13 @@ CASES = [
         "stacks/env.yaml:5: services.api.routing.priority: ",
         "also used by service 'web'",
     ),
+    (
+        "priority-in-preview-range",
+        "services:\n  web:\n    routing: {priority: 10004}\n",
+        {},
+        "stacks/env.yaml:4: services.web.routing.priority: ",
+        "is in the preview range; use a priority below preview.priority_base (10000)",
+    ),
     ("reserved-key", "pr: 5\n", {}, "stacks/env.yaml:2: pr: ", "set by --pr"),
     (
         "service-name",

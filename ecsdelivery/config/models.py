@@ -505,8 +505,8 @@ class RoutingConfig(_Model):
         None,
         ge=1,
         le=50000,
-        description="Listener rule priority, 1-50000, unique per listener. Default: 100 + 10 x the service's "
-        "position; previews use the preview priority scheme.",
+        description="Listener rule priority, 1-50000, unique per listener and below preview.priority_base. "
+        "Default: 100 + 10 x the service's position; previews use the preview priority scheme.",
     )
     container: str | None = Field(
         None, description="Container that receives the traffic. Default: the first container with a port."
@@ -816,6 +816,12 @@ class StackConfig(_Model):
                 continue
             if service.routing.priority is None:
                 service.routing.priority = 100 + 10 * index
+            # Previews on this platform's listener take every priority from priority_base up.
+            if service.routing.priority >= self.preview.priority_base:
+                problems.append(
+                    f"@services.{name}.routing.priority: {service.routing.priority} is in the preview range; "
+                    f"use a priority below preview.priority_base ({self.preview.priority_base})"
+                )
             other = used.get(service.routing.priority)
             if other is not None:
                 problems.append(
