@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -100,20 +99,11 @@ def test_no_other_stack_creates_a_repository(synthesized: dict[str, SynthResult]
     assert "ecsdelivery:index:EcrRepository" not in types
 
 
-def test_shared_repository_is_protected_and_retained(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ecsdelivery.synth import mocks
-
-    seen: dict[str, tuple[bool, bool]] = {}
-    original = mocks.RecordingMonitor.RegisterResource
-
-    def register(self: Any, request: Any) -> Any:
-        seen[request.name] = (bool(request.protect), bool(request.retainOnDelete))
-        return original(self, request)
-
-    monkeypatch.setattr(mocks.RecordingMonitor, "RegisterResource", register)
-    synthesize("shared", stacks_dir=STACKS)
-    ecr = {name: flags for name, flags in seen.items() if name.startswith("ecr")}
-    assert ecr and all(flags == (True, True) for flags in ecr.values()), ecr
+def test_shared_repository_is_protected_and_retained(synthesized: dict[str, SynthResult]) -> None:
+    options = synthesized["shared"].options
+    ecr = {r["name"] for r in synthesized["shared"].resources if r["name"].startswith("ecr")}
+    assert ecr and all(options.get(name, {}).get("retainOnDelete") is True for name in ecr), options
+    assert all(options.get(name, {}).get("protect") is True for name in ecr), options
 
 
 def test_preview_adds_no_shared_infrastructure(synthesized: dict[str, SynthResult]) -> None:

@@ -53,7 +53,8 @@ class SynthResult:
     warnings: list[str] = field(default_factory=list)
     #: fully qualified names of the stacks read through a `pulumi.StackReference` (a preview reads dev's platform)
     stack_references: list[str] = field(default_factory=list)
-    #: resource options set on resources (e.g. `{"ecr-repo": {"protect": True}}`), by logical name; not in to_json
+    #: resource options set on resources (e.g. `{"ecr-repo": {"protect": True, "retainOnDelete": True}}`), by
+    #: logical name; not in to_json
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -86,16 +87,6 @@ def _platform_outputs(namespace: str, stack: str, app: str, region: str, account
     }
 
 
-def _vpc_subnets(inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
-    """Give the awsx VPC's isolated subnets ids too (one per zone) when the program asked for isolated subnets,
-    so services placed in them get subnets, as they would from the real component."""
-    types = {str(spec.get("type", "")).lower() for spec in inputs.get("subnetSpecs") or [] if isinstance(spec, dict)}
-    if "isolated" in types and not outputs.get("isolatedSubnetIds"):
-        zones = int(inputs.get("numberOfAvailabilityZones") or 2)
-        outputs = {**outputs, "isolatedSubnetIds": [f"subnet-iso{i}{'0' * 12}" for i in range(zones)]}
-    return outputs
-
-
 def _mocks(config: Any) -> Any:
     """EcsMocks that also answer StackReferences with a platform's outputs and remember warnings."""
     from pulumi.runtime import mocks as pulumi_mocks
@@ -112,10 +103,7 @@ def _mocks(config: Any) -> Any:
                 stack = name.rsplit("/", 1)[-1]
                 outputs = _platform_outputs(config.namespace, stack, config.app, config.region, config.accounts[0])
                 return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
-            resource_id, outputs = super().new_resource(args)
-            if args.typ == "awsx:ec2:Vpc":
-                outputs = _vpc_subnets(args.inputs, outputs)
-            return resource_id, outputs
+            return super().new_resource(args)
 
     mocks = SynthMocks(region=config.region, account_id=config.accounts[0])
     mocks.stack_references = []

@@ -98,12 +98,14 @@ class Recording:
 
 
 def _options(request: Any) -> dict[str, Any]:
-    """The resource options worth asserting on (only those set): ignoreChanges and protect."""
+    """The resource options worth asserting on (only those set): ignoreChanges, protect and retainOnDelete."""
     options: dict[str, Any] = {}
     if request.ignoreChanges:
         options["ignoreChanges"] = list(request.ignoreChanges)
     if request.protect:
         options["protect"] = True
+    if request.retainOnDelete:
+        options["retainOnDelete"] = True
     return options
 
 
@@ -111,7 +113,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every `RegisterResource` call (the base class does not keep parents).
 
     Each record is a dict: type, name, parent (logical name, None for the stack), custom, inputs, and
-    `options` (ignoreChanges, protect) when any is set.
+    `options` (ignoreChanges, protect, retainOnDelete) when any is set.
     """
 
     def __init__(self, mocks: pulumi_mocks.Mocks):
@@ -186,14 +188,19 @@ class EcsMocks(pulumi_mocks.Mocks):
 
 
 def _vpc(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    """The awsx VPC's outputs: subnet ids per zone for each subnet type the program asked for (public and
+    private by default, as awsx does without `subnetSpecs`; isolated ones only when a spec asks for them)."""
     count = int(args.inputs.get("numberOfAvailabilityZones") or 2)
+    specs = [spec for spec in args.inputs.get("subnetSpecs") or [] if isinstance(spec, dict)]
+    types = {str(spec.get("type", "")).lower() for spec in specs} or {"public", "private"}
     public = [f"subnet-pub{i}{_suffix(args.name, length=8)}" for i in range(count)]
     private = [f"subnet-prv{i}{_suffix(args.name, length=8)}" for i in range(count)]
+    isolated = [f"subnet-iso{i}{_suffix(args.name, length=8)}" for i in range(count)] if "isolated" in types else []
     return {
         "vpcId": f"vpc-{_suffix(args.name)}",
         "publicSubnetIds": public,
         "privateSubnetIds": private,
-        "isolatedSubnetIds": [],
+        "isolatedSubnetIds": isolated,
         "subnets": [],
         "natGateways": [],
         "eips": [],
