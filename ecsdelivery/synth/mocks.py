@@ -14,6 +14,10 @@ so that programs reading them build well-formed values. Safe to call many times 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
@@ -21,11 +25,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import provider_pb2, resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -109,11 +115,55 @@ def _options(request: Any) -> dict[str, Any]:
     return options
 
 
+def _is_wire_plain(value: Any) -> bool:
+    """True when `value` holds only what a protobuf Struct stores as is: str, bool, numbers, None, dicts with
+    string keys and lists. Anything else (resources, assets, outputs, awaitables) needs the SDK's serializer."""
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or kind is float or value is None:
+        return True
+    if kind is dict:
+        return all(type(key) is str and _is_wire_plain(item) for key, item in value.items())
+    if kind is list:
+        return all(_is_wire_plain(item) for item in value)
+    return False
+
+
+def _struct(state: dict[str, Any]) -> struct_pb2.Struct:
+    """`state` as the Struct `rpc.serialize_properties` makes of plain values: top-level None values dropped."""
+    struct = struct_pb2.Struct()
+    for key, value in state.items():
+        if value is not None:
+            struct[key] = value
+    return struct
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs each submitted call at once in the calling thread.
+
+    The SDK sends every monitor call through the event loop's default executor, as it must for a real gRPC
+    engine. The recording monitor answers in microseconds without touching the event loop, so a thread hop per
+    call only adds context switches and GIL hand-offs.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as err:  # handed to the awaiting coroutine, as a worker thread would
+            future.set_exception(err)
+        return future
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every `RegisterResource` call (the base class does not keep parents).
 
     Each record is a dict: type, name, parent (logical name, None for the stack), custom, inputs, and
     `options` (ignoreChanges, protect, retainOnDelete) when any is set.
+
+    It answers registrations, reads and invokes itself, synchronously: inputs are deserialized once (for the
+    record and the mocks alike) and plain outputs go straight into a protobuf Struct, where the base class
+    deserializes twice and runs the SDK's asynchronous serializer on an event loop of its own. Outputs that
+    are not plain data (resource references, assets) take the base class's path, in a helper thread.
     """
 
     def __init__(self, mocks: pulumi_mocks.Mocks):
@@ -121,23 +171,72 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[Resource] = []
         self._lock = threading.Lock()
 
+    def _record(self, request: Any, inputs: dict[str, Any]) -> None:
+        parent = request.parent
+        parent_name = None if not parent or parent.split("::")[2].endswith(STACK_TYPE) else _name_from_urn(parent)
+        record = {
+            "type": request.type,
+            "name": request.name,
+            "parent": parent_name,
+            "custom": bool(request.custom),
+            "inputs": _plain(inputs),
+        }
+        options = _options(request)
+        if options:
+            record["options"] = options
+        with self._lock:
+            self.recorded.append(record)
+
     def RegisterResource(self, request: Any) -> Any:  # the gRPC method name
-        if request.type != STACK_TYPE:
-            parent = request.parent
-            parent_name = None if not parent or parent.split("::")[2].endswith(STACK_TYPE) else _name_from_urn(parent)
-            record = {
-                "type": request.type,
-                "name": request.name,
-                "parent": parent_name,
-                "custom": bool(request.custom),
-                "inputs": _plain(rpc.deserialize_properties(request.object)),
-            }
-            options = _options(request)
-            if options:
-                record["options"] = options
-            with self._lock:
-                self.recorded.append(record)
-        return super().RegisterResource(request)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        inputs = rpc.deserialize_properties(request.object)
+        self._record(request, inputs)
+        transforms = getattr(pulumi_mocks, "_resolve_callbacks", lambda _: [])(request.transforms)
+        resource_args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+            transforms=transforms,
+        )
+        resource_id, state = self.mocks.new_resource(resource_args)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=self._serialize(state))
+
+    def ReadResource(self, request: Any) -> Any:  # StackReferences and `get` functions
+        inputs = rpc.deserialize_properties(request.properties)
+        resource_args = pulumi_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=inputs, provider=request.provider, resource_id=request.id
+        )
+        resource_id, state = self.mocks.new_resource(resource_args)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=self._serialize(state))
+
+    def Invoke(self, request: Any) -> Any:
+        if request.tok == "pulumi:pulumi:getResource":
+            return self._in_helper_thread(super().Invoke, request)
+        args = rpc.deserialize_properties(request.args)
+        answer = self.mocks.call(pulumi_mocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        result, failures = (answer, []) if isinstance(answer, dict) else answer
+        checks = [provider_pb2.CheckFailure(property=prop, reason=reason) for prop, reason in failures or []]
+        return resource_pb2.ResourceInvokeResponse(failures=checks, **{"return": self._serialize(result)})
+
+    def _serialize(self, state: dict[str, Any]) -> struct_pb2.Struct:
+        if _is_wire_plain(state):
+            return _struct(state)
+        return self._in_helper_thread(lambda: _sync_await(rpc.serialize_properties(state, {})))
+
+    @staticmethod
+    def _in_helper_thread(fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn` in a thread of its own (with its own event loop), as the base class expects to run."""
+        context = contextvars.copy_context()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as helper:
+            return helper.submit(context.run, fn, *args).result()
 
 
 class EcsMocks(pulumi_mocks.Mocks):
@@ -331,6 +430,19 @@ def _resolve(value: Any) -> Any:
     return _plain(_sync_await(pulumi.Output.from_input(value).future()))
 
 
+@contextlib.contextmanager
+def _monitor_calls_inline(loop: asyncio.AbstractEventLoop) -> Iterator[None]:
+    """Answer the SDK's monitor calls in the loop's own thread for the duration of a run (see `_InlineExecutor`);
+    the loop's previous default executor is put back afterwards."""
+    previous = getattr(loop, "_default_executor", None)
+    inline = _InlineExecutor(max_workers=1)
+    loop.set_default_executor(inline)
+    try:
+        yield
+    finally:
+        loop._default_executor = previous  # type: ignore[attr-defined]  # no public way to put it back
+
+
 def run_program(
     program: Callable[[], None],
     *,
@@ -355,7 +467,8 @@ def run_program(
     set_all_config(config)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
 
-    _sync_await(run_pulumi_func(program))
+    with _monitor_calls_inline(_ensure_event_loop()):
+        _sync_await(run_pulumi_func(program))
 
     # Under mocks the root stack registered its outputs at start-up; exports land on its `outputs` dict.
     root = settings.get_root_resource()
