@@ -40,7 +40,7 @@ def generated_stack(services: int) -> str:
         'accounts: ["222222222222"]',
         "platform:",
         "  mode: create",
-        "  nat: none",
+        "  nat: single",
         "services:",
     ]
     for index in range(services):
