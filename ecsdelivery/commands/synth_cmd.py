@@ -47,11 +47,9 @@ def _tree(resources: list[dict[str, Any]]) -> Iterable[tuple[int, dict[str, Any]
 
 
 def _extra_lines(result: Any) -> list[str]:
-    """Lines other reports add to the human output (the rollout report, when `ecsdelivery.rollout` has it)."""
-    try:
-        from ecsdelivery.rollout import synth_lines  # type: ignore[attr-defined]
-    except ImportError:
-        return []
+    """Lines other reports add to the human output: the rollout report."""
+    from ecsdelivery.rollout import synth_lines
+
     return list(synth_lines(result))
 
 
