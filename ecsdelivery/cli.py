@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", metavar="SRC", help="environment to promote from")
     p.add_argument("dst", metavar="DST", help="environment to promote to")
     p.add_argument("--release", metavar="TAG", help="also tag the digest in ECR with this release version")
+    p.add_argument(
+        "--expect-image",
+        metavar="REF",
+        help="refuse unless SRC runs exactly this image: a tag in its ECR repository (sha-<commit>), "
+        "repo:tag, or a digest",
+    )
     p.add_argument("--force", action="store_true", help="allow skipping a step of the promotion order")
     _yes(p)
     _driver(p)

@@ -141,6 +141,28 @@ def test_promotion_refusals(fake: FakeState, capsys: pytest.CaptureFixture[str])
     assert "staging" not in fake.stacks
 
 
+def test_promote_expect_image_by_digest(
+    fake: FakeState, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bare digest is taken in the stack's repository; a mismatch deploys, tags and creates nothing."""
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    calls = len(fake.calls)
+    assert main(["promote", "dev", "staging", "--release", "v1.4.0", "--expect-image", D2]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"ecsdelivery: error: dev runs {D1}, not {D2} ({D2}); nothing tagged or deployed: wait for dev's deploy of "
+        f"{D2} and promote again, or deploy it directly with `up staging --image {REPO}@{D2}`"
+    ]
+    assert "staging" not in fake.stacks
+    assert not [
+        c for c in fake.calls[calls:] if c[:1] in (["up"], ["preview"], ["destroy"]) or c[:2] == ["stack", "init"]
+    ]
+    assert main(["promote", "dev", "staging", "--expect-image", D1]) == 0
+    assert f"dev runs {D1}, as expected" in capsys.readouterr().out
+    assert config_of(fake, "staging")["ecsdelivery:image"] == f"{REPO}@{D1}"
+
+
 def test_destroy_preview_twice_is_idempotent(
     fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -398,6 +420,79 @@ def test_up_local_starts_an_emulator_and_points_the_provider_at_it(
 
 # --- bad input: one line, the documented exit code, nothing half done ------------------------------------------
 
+
+def _push(ecr: Any, name: str, tag: str, layer_digest: str) -> str:
+    """Put a one-layer manifest under `tag`; its digest (moto derives it from the layers' digests)."""
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7,
+                "digest": D1,
+            },
+            "layers": [
+                {"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 7, "digest": layer_digest}
+            ],
+        }
+    )
+    return str(
+        ecr.put_image(repositoryName=name, imageManifest=manifest, imageTag=tag)["image"]["imageId"]["imageDigest"]
+    )
+
+
+def test_promote_expect_image_resolves_tags_in_the_stack_repository(
+    fake: FakeState, tmp_path: Path, moto_server: str, fake_aws: None, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The release race: main built sha-new, but dev still runs sha-old. Promote refuses and tags nothing;
+    once dev runs sha-new, the same command tags and deploys exactly that digest."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    monkeypatch.setattr(FakeAws, "ecr_endpoint", moto_server)
+    ecr = boto3.client("ecr", region_name="us-east-1", endpoint_url=moto_server)
+    name = "acme/expect-e2e"
+    repository = ecr.create_repository(repositoryName=name)["repository"]
+    defaults = tmp_path / "stacks" / "catalog" / "defaults.yaml"
+    text = defaults.read_text().replace("name: acme/web", f"name: {name}")
+    defaults.write_text(
+        text.replace('registry_account: "111111111111"', f'registry_account: "{repository["registryId"]}"')
+    )
+    url = repository["repositoryUri"]
+    old, new = _push(ecr, name, "sha-old", D1), _push(ecr, name, "sha-new", D2)
+    assert old != new
+    assert main(["up", "dev", "--image", f"{url}:sha-old"]) == 0
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    capsys.readouterr()
+
+    assert main(["promote", "dev", "staging", "--release", "v2.0.0", "--expect-image", "sha-new", "--yes"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and f"dev runs {old}, not {new} (sha-new)" in err[0]
+    assert f"`up staging --image {url}@{new}`" in err[0]
+    assert "staging" not in fake.stacks
+    with pytest.raises(ClientError, match="ImageNotFound"):
+        ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "v2.0.0"}])
+
+    assert main(["promote", "dev", "staging", "--expect-image", "sha-none"]) == 4
+    assert f"cannot resolve {name}:sha-none" in capsys.readouterr().err
+    assert "staging" not in fake.stacks
+
+    monkeypatch.setattr(FakeAws, "account", "222222222222")
+    assert main(["up", "dev", "--image", f"{url}:sha-new"]) == 0
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    assert main(["promote", "dev", "staging", "--release", "v2.0.0", "--expect-image", "sha-new"]) == 0
+    assert f"image {url}:sha-new -> {new}" in capsys.readouterr().out
+    tagged = ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": "v2.0.0"}])["imageDetails"][0]
+    assert tagged["imageDigest"] == new
+    assert config_of(fake, "staging")["ecsdelivery:image"] == f"{url}@{new}"
+    # A full repo:tag is resolved where it names; staging now runs sha-new, so prod may follow.
+    monkeypatch.setattr(FakeAws, "account", "444444444444")
+    assert main(["promote", "staging", "prod", "--expect-image", f"{url}:sha-new", "--yes"]) == 0
+    assert config_of(fake, "prod")["ecsdelivery:image"] == f"{url}@{new}"
+
+
 IMAGE = f"{REPO}@{D1}"
 BAD_INPUT = [
     (["up", "qa", "--image", IMAGE], 2, "unknown environment 'qa'; use one of: dev, staging, prod, preview, shared"),
@@ -413,6 +508,8 @@ BAD_INPUT = [
     (["promote", "dev", "prod"], 2, "promoting dev -> prod skips staging; promote step by step or pass --force"),
     (["promote", "prod", "dev"], 2, "dev comes before prod in dev -> staging -> prod; use rollback, or pass --force"),
     (["promote", "dev", "staging", "--release", "v 1"], 2, "bad tag 'v 1'"),
+    (["promote", "dev", "staging", "--expect-image", "acme/web"], 2, "--expect-image 'acme/web' names no tag or"),
+    (["promote", "dev", "staging", "--expect-image", "sha-x y"], 2, "bad tag 'sha-x y'"),
     (["rollback", "dev"], 4, "no stack dev: nothing to roll back"),
     (["outputs", "dev"], 4, "no stack dev: deploy it first"),
     (["image", "tag", "Not A Repo", "sha-1", "v1"], 2, "bad repository name 'Not A Repo'"),

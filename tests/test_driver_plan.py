@@ -164,6 +164,46 @@ def test_promotion_image(state: plan.DeployedState, result: object) -> None:
 
 
 @pytest.mark.parametrize(
+    ("ref", "result"),
+    [("sha-0123abc", f"{REPO}:sha-0123abc"), ("v1.4.0", f"{REPO}:v1.4.0"), (D2, f"{REPO}@{D2}"),
+     (f" {D2} ", f"{REPO}@{D2}"), ("other/app:sha-1", "other/app:sha-1"), (f"other/app@{D2}", f"other/app@{D2}"),
+     ("localhost:5000/app:v1", "localhost:5000/app:v1"), ("other/app", "names no tag or digest"),
+     ("localhost:5000/app", "names no tag or digest"), ("sha256:abc", "not a tag"), ("", "not a tag")],
+)  # fmt: skip
+def test_expected_reference(ref: str, result: str) -> None:
+    if result.startswith(("names", "not")):
+        with pytest.raises(UsageError, match=result) as info:
+            plan.expected_reference(ref, REPO)
+        assert info.value.exit_code == 2
+    else:
+        assert plan.expected_reference(ref, REPO) == result
+
+
+@pytest.mark.parametrize(
+    ("running", "expected", "allowed"),
+    [(f"{REPO}@{D1}", f"{REPO}@{D1}", True), (f"{REPO}@{D1}", f"other/app@{D1}", True),
+     (f"{REPO}@{D1}", f"{REPO}@{D2}", False), (f"{REPO}@{D2}", f"{REPO}@{D1}", False)],
+)  # fmt: skip
+def test_check_expected_image(running: str, expected: str, allowed: bool) -> None:
+    if allowed:
+        plan.check_expected_image("dev", "staging", running, expected, "sha-abc")
+        return
+    with pytest.raises(DeploymentError) as info:
+        plan.check_expected_image("dev", "staging", running, expected, "sha-abc")
+    message = str(info.value)
+    assert info.value.exit_code == 1 and len(message.splitlines()) == 1
+    have, want = plan.digest_of(running), plan.digest_of(expected)
+    assert message.startswith(f"dev runs {have}, not {want} (sha-abc)")
+    assert "wait for dev's deploy of sha-abc" in message
+    assert f"`up staging --image {plan.repository_of(expected)}@{want}`" in message
+
+
+def test_check_expected_image_needs_a_digest() -> None:
+    with pytest.raises(UsageError, match="did not resolve"):
+        plan.check_expected_image("dev", "staging", f"{REPO}@{D1}", f"{REPO}:v1", "v1")
+
+
+@pytest.mark.parametrize(
     ("image", "repository", "digest"),
     [(f"{REPO}@{D1}", REPO, D1), (f"{REPO}:tag", REPO, None), ("localhost:5000/app:v1", "localhost:5000/app", None),
      ("app", "app", None)],

@@ -10,6 +10,7 @@ import functools
 import os
 import re
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,6 +110,7 @@ SAMPLES = {
     "RUNNER_TEMP": "/tmp/runner",
     "REPOSITORY": "app",
     "TAG": "sha-0123456789abcdef0123456789abcdef01234567",
+    "COMMIT": "0123456789abcdef0123456789abcdef01234567",
     "env": "dev",
 }
 
@@ -271,9 +273,85 @@ def test_release_promotes_staging_then_prod() -> None:
     staging, prod = jobs(load("release.yaml"))["staging"], jobs(load("release.yaml"))["prod"]
     assert env_name(staging) == "staging" and env_name(prod) == "prod"
     assert prod["needs"] == "staging"
-    assert 'promote dev staging --release "$VERSION"' in staging["steps"][-1]["run"]
-    assert staging["env"]["VERSION"] == "${{ github.event.release.tag_name }}"
-    assert "promote staging prod --yes" in prod["steps"][-1]["run"]
+    assert (
+        'promote dev staging --release "$VERSION" --expect-image "sha-${COMMIT}" --yes' in staging["steps"][-1]["run"]
+    )
+    assert 'promote staging prod --expect-image "sha-${COMMIT}" --yes' in prod["steps"][-1]["run"]
+    for job in (staging, prod):
+        assert job["env"]["VERSION"] == "${{ github.event.release.tag_name }}"
+        (checkout,) = steps_using(job, "actions/checkout@")
+        assert checkout["with"]["ref"] == "${{ github.event.release.tag_name }}"
+        assert "fetch-depth" not in checkout["with"]  # the release tag is fetched with its commit
+
+
+def test_every_promotion_in_a_workflow_is_guarded() -> None:
+    """A promotion deploys whatever SRC runs at that moment: in CI it must name the image it expects."""
+    promotions = [(name, job_id, argv) for name, job_id, argv in cli_calls() if argv[0] == "promote"]
+    assert len(promotions) >= 2
+    for name, job_id, argv in promotions:
+        assert "--expect-image" in argv, f"{name}:{job_id}: `promote` without --expect-image"
+        assert argv[argv.index("--expect-image") + 1] == f"sha-{SAMPLES['COMMIT']}", f"{name}:{job_id}"
+
+
+def test_release_expects_the_image_of_the_tag_commit(tmp_path: Path) -> None:
+    """Run release.yaml's promote scripts in a repository where main moved on after the (annotated) release tag,
+    with a `python` that records its arguments: both promotions expect `sha-<the tag's commit>`."""
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
+    env |= {f"GIT_{who}_{what}": "t" for who in ("AUTHOR", "COMMITTER") for what in ("NAME", "EMAIL")}
+    repo = tmp_path / "repo"
+
+    def run_git(*args: str) -> str:
+        done = subprocess.run([git, "-C", str(repo), *args], env=env, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    repo.mkdir()
+    run_git("init", "-q")
+    run_git("commit", "-q", "--allow-empty", "-m", "release")
+    released = run_git("rev-parse", "HEAD")
+    run_git("tag", "-a", "v1.4.0", "-m", "v1.4.0")
+    run_git("commit", "-q", "--allow-empty", "-m", "landed after the release")
+    assert run_git("rev-parse", "HEAD") != released
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    (bin_dir / "python").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
+    (bin_dir / "python").chmod(0o755)
+    for job_id in ("staging", "prod"):
+        subprocess.run(
+            [
+                "bash",
+                "--noprofile",
+                "--norc",
+                "-eo",
+                "pipefail",
+                "-c",
+                jobs(load("release.yaml"))[job_id]["steps"][-1]["run"],
+            ],
+            cwd=repo,
+            env={**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "VERSION": "v1.4.0"},
+            check=True,
+            capture_output=True,
+        )
+    assert log.read_text().splitlines() == [
+        f"-m ecsdelivery promote dev staging --release v1.4.0 --expect-image sha-{released} --yes",
+        f"-m ecsdelivery promote staging prod --expect-image sha-{released} --yes",
+    ]
+
+
+def test_hotfix_release_deploys_its_own_build_not_a_promotion() -> None:
+    """No race to guard: the hotfix job tags and deploys the digest its own build pushed, never what an
+    environment happens to run."""
+    prod = jobs(load("hotfix-release.yml"))["prod"]
+    assert "build" in prod["needs"]
+    assert prod["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
+    assert prod["env"]["DIGEST"] == "${{ needs.build.outputs.digest }}"
+    runs = "\n".join(s.get("run", "") for s in prod["steps"])
+    assert 'image tag "$REPOSITORY" "$DIGEST" "$VERSION"' in runs
+    assert 'up prod --image "$IMAGE" --yes' in runs
+    assert "promote" not in runs
 
 
 def test_main_deploys_dev_by_digest_then_drafts_release() -> None:

@@ -78,8 +78,8 @@ def list_stacks(args: argparse.Namespace) -> int:
 
 
 def promote(args: argparse.Namespace) -> int:
-    """`promote SRC DST [--release TAG] [--force] [--yes]`."""
-    return _run(args, lambda d: d.promote(args.src, args.dst, args.release, args.force))
+    """`promote SRC DST [--release TAG] [--expect-image REF] [--force] [--yes]`."""
+    return _run(args, lambda d: d.promote(args.src, args.dst, args.release, args.force, args.expect_image))
 
 
 def rollback(args: argparse.Namespace) -> int:

@@ -259,6 +259,43 @@ def promotion_image(src: str, state: DeployedState) -> str:
     return f"{repository_of(state.image)}@{digest}"
 
 
+def expected_reference(ref: str, repository: str) -> str:
+    """The image reference `promote --expect-image REF` names, for the runtime to resolve to a digest.
+
+    A bare digest or a bare tag (`sha-<commit>`, as main's builds are tagged) is looked up in `repository` (the
+    source stack's ECR repository URL); `repo:tag` and `repo@sha256:...` are taken as given. A reference with
+    neither tag nor digest is refused (exit 2): an implicit `latest` is never what a guard means.
+    """
+    text = ref.strip()
+    if _DIGEST.fullmatch(text):
+        return f"{repository}@{text}"
+    if not text or text.startswith("sha256:"):
+        raise UsageError(f"--expect-image {ref!r} is not a tag, image reference or sha256 digest")
+    if "@" in text or ":" in text.rsplit("/", 1)[-1]:
+        return text
+    if "/" in text:
+        raise UsageError(f"--expect-image {ref!r} names no tag or digest; give repo:tag or repo@sha256:...")
+    return f"{repository}:{text}"
+
+
+def check_expected_image(src: str, dst: str, running: str, expected: str, ref: str) -> None:
+    """Refuse (exit 1) a promotion unless SRC runs exactly the digest that `--expect-image REF` resolved to.
+
+    `running` is the image SRC runs (`promotion_image`), `expected` the resolved `repo@sha256:...`. Guards the
+    race where SRC moved on (or its deploy of REF has not finished, or failed) between a release and its
+    promotion: the refusal names both digests and the two ways forward.
+    """
+    have, want = digest_of(running), digest_of(expected)
+    if want is None:
+        raise UsageError(f"--expect-image {ref!r} did not resolve to a sha256 digest")
+    if have == want:
+        return
+    raise DeploymentError(
+        f"{src} runs {have}, not {want} ({ref}); nothing tagged or deployed: wait for {src}'s deploy of {ref} "
+        f"and promote again, or deploy it directly with `up {dst} --image {repository_of(expected)}@{want}`"
+    )
+
+
 # --- rollback ---------------------------------------------------------------------------------------------------
 
 

@@ -639,8 +639,19 @@ class Driver:
             )
         return 0
 
-    def promote(self, src: str, dst: str, release: str | None = None, force: bool = False) -> UpReport:
-        """Deploy exactly the digest SRC runs to DST (optionally tagging it in ECR as `release`)."""
+    def promote(
+        self,
+        src: str,
+        dst: str,
+        release: str | None = None,
+        force: bool = False,
+        expect_image: str | None = None,
+    ) -> UpReport:
+        """Deploy exactly the digest SRC runs to DST (optionally tagging it in ECR as `release`).
+
+        With `expect_image` (a tag in SRC's ECR repository such as `sha-<commit>`, `repo:tag`, or a digest),
+        refuse (exit 1) before tagging or deploying anything unless SRC runs exactly that digest.
+        """
         if release:
             from ecsdelivery.images import check_tag
 
@@ -650,6 +661,8 @@ class Driver:
         dst_cfg = self._config(dst_target)
         plan.check_promotion(src, dst, dst_cfg.promotion.order, force=force)
         src_cfg = self._config(src_target)
+        expected_ref = plan.expected_reference(expect_image, src_cfg.repository_url) if expect_image else None
+        _check_image(expected_ref)
         self._confirm(dst_target, dst_cfg, "deploy")
         self._pulumi()
         src_stack = self._open_existing(
@@ -657,6 +670,9 @@ class Driver:
         )
         with self._mapped(src, "reading the deployed image"):
             image = plan.promotion_image(src, self.deployed(src_stack))
+        if expect_image and expected_ref:
+            plan.check_expected_image(src, dst, image, self.resolve_image(expected_ref, src_cfg), expect_image)
+            self.say(f"{src} runs {expect_image}, as expected")
         self.say(f"promoting {src} -> {dst}: {image}")
         if release:
             from ecsdelivery.images import parse_image_ref, tag_image
