@@ -76,10 +76,18 @@ class RolloutBudget:
     def max_running(self) -> int:
         return math.floor(self.desired * self.max_percent / 100 + 1e-9)
 
+    def terms(self) -> str:
+        """The sum spelt out: target-group checks, start period and draining, or the start period alone."""
+        if not self.healthy_threshold:
+            return f"no load balancer: {self.start_period:g} s start period"
+        return (
+            f"{self.interval:g} s x {self.healthy_threshold:g} checks + {self.start_period:g} s start period + "
+            f"{self.deregistration_delay:g} s draining"
+        )
+
     def line(self) -> str:
         return (
-            f"{self.service}: {self.interval:g} s x {self.healthy_threshold:g} checks + {self.start_period:g} s start "
-            f"period + {self.deregistration_delay:g} s draining = {self.worst_case_seconds:g} s worst case; "
+            f"{self.service}: {self.terms()} = {self.worst_case_seconds:g} s worst case; "
             f"{self.desired:g} task(s), {self.min_running}..{self.max_running} running during the rollout "
             f"({self.min_percent:g}%..{self.max_percent:g}%)"
         )
@@ -107,31 +115,47 @@ def _start_period(definition: Resource | None) -> float:
 
 
 def budget_for(service: Resource, resources: list[Resource]) -> RolloutBudget:
-    """The rollout budget of one ECS service among the stack's resources (the slowest target group counts)."""
-    groups = target_groups_for(service, resources)
-    figures = [
-        (
-            number(get(g.inputs, "healthCheck.interval")) or DEFAULT_INTERVAL,
-            number(get(g.inputs, "healthCheck.healthyThreshold")) or DEFAULT_HEALTHY_THRESHOLD,
-            number(g.inputs.get("deregistrationDelay")),
-        )
-        for g in groups
-    ]
-    interval, threshold, delay = max(
-        figures or [(DEFAULT_INTERVAL, DEFAULT_HEALTHY_THRESHOLD, DEFAULT_DEREGISTRATION_DELAY)],
-        key=lambda f: f[0] * f[1] + (DEFAULT_DEREGISTRATION_DELAY if f[2] is None else f[2]),
-    )
+    """The rollout budget of one ECS service among the stack's resources (the slowest target group counts).
+
+    A service with no load balancer (a worker) has no target-group checks and nothing to drain: only its
+    container health check's start period gates the rollout.
+    """
     inputs = service.inputs
+    if inputs.get("loadBalancers"):
+        interval, threshold, delay = _slowest_target_group(target_groups_for(service, resources))
+    else:
+        interval, threshold, delay = 0, 0, 0
     return RolloutBudget(
         service=service.name,
         interval=interval,
         healthy_threshold=threshold,
         start_period=_start_period(task_definition_for(service, resources)),
-        deregistration_delay=DEFAULT_DEREGISTRATION_DELAY if delay is None else delay,
+        deregistration_delay=delay,
         desired=minimum_tasks(service, resources) or number(inputs.get("desiredCount")) or 1,
         min_percent=number(inputs.get("deploymentMinimumHealthyPercent")) or DEFAULT_MIN_PERCENT,
         max_percent=number(inputs.get("deploymentMaximumPercent")) or DEFAULT_MAX_PERCENT,
     )
+
+
+def _slowest_target_group(groups: list[Resource]) -> tuple[float, float, float]:
+    """(interval, healthy threshold, deregistration delay) of the slowest group; pulumi-aws defaults fill gaps."""
+    figures = [
+        (
+            number(get(g.inputs, "healthCheck.interval")) or DEFAULT_INTERVAL,
+            number(get(g.inputs, "healthCheck.healthyThreshold")) or DEFAULT_HEALTHY_THRESHOLD,
+            _or_default(number(g.inputs.get("deregistrationDelay")), DEFAULT_DEREGISTRATION_DELAY),
+        )
+        for g in groups
+    ]
+    return max(
+        figures or [(DEFAULT_INTERVAL, DEFAULT_HEALTHY_THRESHOLD, DEFAULT_DEREGISTRATION_DELAY)],
+        key=lambda f: f[0] * f[1] + f[2],
+    )
+
+
+def _or_default(value: float | None, default: float) -> float:
+    """`value` unless absent: a deregistration delay of 0 is a real setting, not a missing one."""
+    return default if value is None else value
 
 
 def report(resources: Iterable[Mapping[str, Any] | Resource]) -> list[RolloutBudget]:
@@ -168,8 +192,7 @@ def markdown(resources: Iterable[Mapping[str, Any] | Resource], stack: str = "")
         goal = f" (target {target:g} s)" if target is not None else ""
         rows.append(
             f"- Rollout `{budget.service}`: worst case **{budget.worst_case_seconds:g} s**{goal} "
-            f"({budget.interval:g} s x {budget.healthy_threshold:g} checks + {budget.start_period:g} s + "
-            f"{budget.deregistration_delay:g} s draining); {budget.min_running}..{budget.max_running} tasks running"
+            f"({budget.terms()}); {budget.min_running}..{budget.max_running} tasks running"
         )
     return "\n".join(rows)
 

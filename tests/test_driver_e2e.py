@@ -262,7 +262,7 @@ def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys:
     # the rollout report of the stack file's service, after the changes (preview defaults: 5 s x 2 + 5 s)
     assert text.endswith(
         "\n\n- Rollout `web-service-service`: worst case **15 s** (target 15 s) "
-        "(5 s x 2 checks + 0 s + 5 s draining); 1..2 tasks running\n"
+        "(5 s x 2 checks + 0 s start period + 5 s draining); 1..2 tasks running\n"
     )
     assert "rollout (worst case per service):" in capsys.readouterr().out
     assert fake.stacks["pr-9"].resources == {}  # a preview changes nothing
@@ -295,7 +295,7 @@ def test_diff_rollout_report_follows_the_stack_file(
     assert main(["diff", "dev", "--image", f"{REPO}@{D1}", "--markdown", "comment.md"]) == 0
     body = (tmp_path / "comment.md").read_text()
     assert "- Rollout `web-service-service`: worst case **40 s** (target 15 s)" in body
-    assert "5 s x 2 checks + 0 s + 30 s draining" in body
+    assert "5 s x 2 checks + 0 s start period + 30 s draining" in body
     assert body.strip() in (tmp_path / "summary.md").read_text()
     out = capsys.readouterr().out
     assert "= 40 s worst case" in out and "[target <= 15 s: OVER]" in out

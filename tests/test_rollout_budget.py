@@ -62,7 +62,13 @@ def test_capacity_window_rounds_like_ecs():
 
 
 def test_missing_inputs_use_pulumi_aws_defaults():
-    service = {"type": "aws:ecs/service:Service", "name": "svc", "parent": None, "inputs": {}}
+    # Load-balanced, but the target group's figures are not in the inputs.
+    service = {
+        "type": "aws:ecs/service:Service",
+        "name": "svc",
+        "parent": None,
+        "inputs": {"loadBalancers": [{"targetGroupArn": "arn:unknown", "containerName": "web", "containerPort": 80}]},
+    }
     (budget,) = report([service])
     assert budget.worst_case_seconds == 30 * 3 + 300
 
@@ -92,3 +98,26 @@ def test_synth_and_markdown_lines():
     assert lines[0].startswith("rollout") and "= 35 s worst case" in lines[1] and "OVER" in lines[1]
     assert "**35 s** (target 15 s)" in markdown(resources, "dev")
     assert RolloutBudget("x").worst_case_seconds == 390
+
+
+def test_a_worker_without_load_balancer_waits_only_for_its_start_period():
+    service = {
+        "type": "aws:ecs/service:Service",
+        "name": "worker-service",
+        "parent": "worker",
+        "inputs": {"desiredCount": 2, "taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/worker:1"},
+    }
+    definition = {
+        "type": "aws:ecs/taskDefinition:TaskDefinition",
+        "name": "worker-task",
+        "parent": "worker",
+        "inputs": {
+            "containerDefinitions": json.dumps(
+                [{"name": "worker", "essential": True, "healthCheck": {"command": ["CMD", "true"], "startPeriod": 7}}]
+            )
+        },
+    }
+    (budget,) = report([service, definition])
+    assert (budget.interval, budget.healthy_threshold, budget.deregistration_delay) == (0, 0, 0)
+    assert budget.worst_case_seconds == 7
+    assert budget.line().startswith("worker-service: no load balancer: 7 s start period = 7 s worst case;")
