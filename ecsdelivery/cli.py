@@ -64,7 +64,7 @@ def _at_least_one(what: str) -> Callable[[str], int]:
 
 
 def _env(p: argparse.ArgumentParser, *, pr: bool = True) -> None:
-    p.add_argument("env", metavar="ENV", help="environment: dev, staging, prod or preview")
+    p.add_argument("env", metavar="ENV", help="environment: dev, staging, prod, shared or preview (a stack file)")
     if pr:
         p.add_argument(
             "--pr",

@@ -742,7 +742,8 @@ class StackConfig(_Model):
         "for another account is refused. Required.",
     )
     protected: bool = Field(
-        False, description="Changes and destroys need confirmation (--yes in CI). Default: false (prod sets true)."
+        False,
+        description="Changes and destroys need confirmation (--yes in CI). Default: false (prod and shared set true).",
     )
     state: StateConfig = Field(default_factory=StateConfig, description="Pulumi state backend and secrets provider.")
     promotion: PromotionConfig = Field(default_factory=PromotionConfig, description="Promotion order.")
