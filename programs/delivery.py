@@ -354,7 +354,6 @@ def _service(
         ),
     )
     routing = service.routing  # None: a worker, with no load balancer
-    deployment, health = service.deployment, service.deployment.health_check
     scaling = service.autoscaling
     return FargateService(
         f"{name}-service",
@@ -366,21 +365,7 @@ def _service(
             path_patterns=tuple(routing.path_patterns) if routing is not None else (),
             listener_rule_priority=(routing.priority if routing is not None else None) or 100,
             desired_count=service.desired_count,
-            on_demand_weight=service.capacity.on_demand_weight,
-            spot_weight=service.capacity.spot_weight,
-            on_demand_base=service.capacity.on_demand_base,
-            min_healthy_percent=deployment.minimum_healthy_percent,
-            max_percent=deployment.maximum_percent,
-            health_check_path=health.path,
-            health_check_matcher=health.matcher,
-            health_check_interval=health.interval,
-            health_check_timeout=health.timeout,
-            healthy_threshold=health.healthy_threshold,
-            unhealthy_threshold=health.unhealthy_threshold,
-            deregistration_delay=deployment.deregistration_delay,
-            health_check_grace_period=deployment.grace_period,
-            circuit_breaker=deployment.circuit_breaker,
-            rollback=deployment.rollback,
+            **_rollout_args(service),
             enable_execute_command=service.exec,
             autoscaling=AutoscalingArgs(
                 min_count=scaling.min,
@@ -412,8 +397,7 @@ def _preview(
     # Counted from the start of the hour of this deploy, so deploys within one hour leave the tags unchanged.
     hour = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
     expires = hour + dt.timedelta(hours=settings.ttl_hours)
-    routing, capacity = service.routing, service.capacity
-    deployment, health = service.deployment, service.deployment.health_check
+    routing = service.routing
     # The component fills in {pr}; the other placeholders are the program's to fill. No routing: a worker.
     template = (
         settings.host_template.replace("{service}", name).replace("{app}", config.app) if routing is not None else None
@@ -437,26 +421,35 @@ def _preview(
             cpu_architecture=_ARCHITECTURE[service.architecture],
             # The host already tells previews apart; `/*` alone would only add a condition that matches anything.
             path_patterns=tuple(p for p in routing.path_patterns if p != "/*") if routing is not None else (),
-            # The config put previews on Spot (`preview.spot`), or kept the service's own split.
-            on_demand_weight=capacity.on_demand_weight,
-            spot_weight=capacity.spot_weight,
-            on_demand_base=capacity.on_demand_base,
             log_retention_days=service.log_retention_days,
-            health_check_path=health.path,
-            health_check_matcher=health.matcher,
-            health_check_interval=health.interval,
-            health_check_timeout=health.timeout,
-            healthy_threshold=health.healthy_threshold,
-            unhealthy_threshold=health.unhealthy_threshold,
-            deregistration_delay=deployment.deregistration_delay,
-            health_check_grace_period=deployment.grace_period,
-            min_healthy_percent=deployment.minimum_healthy_percent,
-            max_percent=deployment.maximum_percent,
-            circuit_breaker=deployment.circuit_breaker,
-            rollback=deployment.rollback,
+            # The config put previews on Spot (`preview.spot`), or kept the service's own split.
+            **_rollout_args(service),
             route53_zone_id=zone,
         ),
     )
+
+
+def _rollout_args(service: ServiceConfig) -> dict[str, Any]:
+    """Capacity, deployment and target-group health-check args, the same for a service and a preview."""
+    capacity, deployment = service.capacity, service.deployment
+    health = deployment.health_check
+    return {
+        "on_demand_weight": capacity.on_demand_weight,
+        "spot_weight": capacity.spot_weight,
+        "on_demand_base": capacity.on_demand_base,
+        "min_healthy_percent": deployment.minimum_healthy_percent,
+        "max_percent": deployment.maximum_percent,
+        "health_check_path": health.path,
+        "health_check_matcher": health.matcher,
+        "health_check_interval": health.interval,
+        "health_check_timeout": health.timeout,
+        "healthy_threshold": health.healthy_threshold,
+        "unhealthy_threshold": health.unhealthy_threshold,
+        "deregistration_delay": deployment.deregistration_delay,
+        "health_check_grace_period": deployment.grace_period,
+        "circuit_breaker": deployment.circuit_breaker,
+        "rollback": deployment.rollback,
+    }
 
 
 def _service_exports(component: Any) -> dict[str, Any]:
