@@ -254,13 +254,7 @@ class FargateTaskDefinition(pulumi.ComponentResource):
     def _create_execution_role(self) -> aws.iam.Role:
         args = self._args
         label = args.label.with_attributes("exec")
-        role = aws.iam.Role(
-            f"{self._name}-execution-role",
-            name=label.name_for("iam_role"),
-            assume_role_policy=to_json(self._env.account.apply(lambda a: _trust(a))),
-            tags=args.label.tags,
-            opts=child(self),
-        )
+        role = self._ecs_tasks_role(f"{self._name}-execution-role", label)
         secret_arns = [s.secrets_manager_arn for c in args.containers for s in c.secrets if s.secrets_manager_arn]
         policy = pulumi.Output.all(
             repositories=list(args.repository_arns),
@@ -287,16 +281,20 @@ class FargateTaskDefinition(pulumi.ComponentResource):
         )
         return role
 
+    def _ecs_tasks_role(self, resource_name: str, label: Label) -> aws.iam.Role:
+        """A role only ECS tasks of this account can assume (execution and task roles alike)."""
+        return aws.iam.Role(
+            resource_name,
+            name=label.name_for("iam_role"),
+            assume_role_policy=to_json(self._env.account.apply(_trust)),
+            tags=self._args.label.tags,
+            opts=child(self),
+        )
+
     def _create_task_role(self) -> aws.iam.Role:
         args = self._args
         label = args.label.with_attributes("task")
-        role = aws.iam.Role(
-            f"{self._name}-task-role",
-            name=label.name_for("iam_role"),
-            assume_role_policy=to_json(self._env.account.apply(lambda a: _trust(a))),
-            tags=args.label.tags,
-            opts=child(self),
-        )
+        role = self._ecs_tasks_role(f"{self._name}-task-role", label)
         statements = _policies.task_role_statements(
             enable_execute_command=args.enable_execute_command, extra=args.task_role_statements
         )
