@@ -7,7 +7,7 @@ Prints Markdown tables (what the README's "Benchmarks" and "Cost and rollout" se
 3. `check` and `cost` of every stack in `stacks/`, each a fresh process (median of N);
 4. the monthly cost and the worst-case rollout of every stack and of a default preview;
 5. side by side, the same figures for the defaults of AWS Copilot, Pulumi awsx and AWS CDK, computed by the
-   same code (`ecsdelivery.cost.estimate`, `ecsdelivery.rollout`) from their documented default values.
+   same code (`ecsdelivery.reports.cost.estimate`, `ecsdelivery.reports.rollout`) from their documented default values.
 
 Timings are whole processes and wall clock: compare them with the `python -c pass` line of the same run.
 No timing is asserted anywhere; the targets from DESIGN.md are printed next to the figures.
@@ -73,8 +73,8 @@ def stack_figures() -> list[dict[str, Any]]:
 
     fastimport.install()
     from ecsdelivery.config import load_stack
-    from ecsdelivery.cost import estimate
-    from ecsdelivery.rollout import report, target_for
+    from ecsdelivery.reports.cost import estimate
+    from ecsdelivery.reports.rollout import report, target_for
     from ecsdelivery.synth import synthesize
 
     rows = []
@@ -166,8 +166,8 @@ def peer_previews() -> dict[str, list[dict[str, Any]]]:
 
 
 def peer_figures(ours: dict[str, Any] | None) -> list[dict[str, Any]]:
-    from ecsdelivery.cost import estimate
-    from ecsdelivery.rollout import PEERS
+    from ecsdelivery.reports.cost import estimate
+    from ecsdelivery.reports.rollout import PEERS
 
     rows = []
     if ours is not None:

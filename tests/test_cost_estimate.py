@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ecsdelivery.cost import capacity_split, estimate, fargate_monthly, load_prices, nat_gateway_count, regions
-from ecsdelivery.guardrails.resources import Resource
+from ecsdelivery.reports.cost import capacity_split, estimate, fargate_monthly, load_prices, nat_gateway_count, regions
+from ecsdelivery.resources import Resource
 
 
 def svc(**inputs) -> dict:

@@ -12,7 +12,8 @@ import pulumi
 import pytest
 
 from ecsdelivery.cli import main
-from ecsdelivery.driver import runtime
+from ecsdelivery.driver import aws, operations, workspace
+from ecsdelivery.program import delivery_program
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fake_pulumi import FakePulumiCommand, FakeState
@@ -40,7 +41,7 @@ def failing_program() -> None:
     raise RuntimeError("InvalidParameterException: the task definition is invalid")
 
 
-class FakeAws(runtime.AwsAccess):
+class FakeAws(aws.AwsAccess):
     """STS answers with a fixed account; ECR goes to `endpoint` (a moto server) when one is set."""
 
     account: str | None = "222222222222"
@@ -64,9 +65,9 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeState:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CI", "true")
     state = FakeState()
-    monkeypatch.setattr(runtime.HOOKS, "pulumi_command", lambda: FakePulumiCommand(state))
-    monkeypatch.setattr(runtime.HOOKS, "program", small_program)
-    monkeypatch.setattr(runtime.HOOKS, "aws", FakeAws)
+    monkeypatch.setattr(workspace.HOOKS, "pulumi_command", lambda: FakePulumiCommand(state))
+    monkeypatch.setattr(workspace.HOOKS, "program", small_program)
+    monkeypatch.setattr(workspace.HOOKS, "aws", FakeAws)
     monkeypatch.setattr(FakeAws, "account", "222222222222")
     return state
 
@@ -134,7 +135,7 @@ def test_promotion_refusals(fake: FakeState, capsys: pytest.CaptureFixture[str])
     assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
     assert main(["promote", "dev", "prod", "--yes"]) == 2
     assert "skips staging" in capsys.readouterr().err
-    runtime.HOOKS.program = failing_program
+    workspace.HOOKS.program = failing_program
     assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 1
     assert main(["promote", "dev", "staging"]) == 1
     assert "last update of dev failed" in capsys.readouterr().err
@@ -218,7 +219,7 @@ def test_locked_stack_exits_3(fake: FakeState, capsys: pytest.CaptureFixture[str
 
 
 def test_failing_program_exits_1_with_the_error_line(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
-    runtime.HOOKS.program = failing_program
+    workspace.HOOKS.program = failing_program
     assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 1
     err = capsys.readouterr().err
     assert "the update of dev failed" in err
@@ -319,7 +320,7 @@ def test_missing_cli_exits_4_with_how_to_install(
 
     import pulumi.automation._cmd as cmd
 
-    monkeypatch.setattr(runtime.HOOKS, "pulumi_command", None)
+    monkeypatch.setattr(workspace.HOOKS, "pulumi_command", None)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ECSDELIVERY_PULUMI_ROOT", raising=False)
@@ -374,7 +375,6 @@ def test_ecr_tag_resolution_release_and_missing_image(
 @pytest.mark.skipif(shutil.which("pulumi") is None, reason="needs the Pulumi CLI on PATH (and the aws plugin)")
 def test_real_cli_up_local_then_destroy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The quickstart path with the real engine against a moto server: `up dev --local`, then `destroy`."""
-    pytest.importorskip("programs.delivery")
     shutil.copytree(REPO_ROOT / "stacks", tmp_path / "stacks")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "")
@@ -386,12 +386,11 @@ def test_real_cli_up_local_then_destroy(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_real_delivery_program_through_the_double(fake: FakeState, capsys: pytest.CaptureFixture[str]) -> None:
-    """`up dev` and `up preview` run programs/delivery.py as the inline program against mock providers."""
-    program = pytest.importorskip("programs.delivery")
+    """`up dev` and `up preview` run the delivery program as the inline program against mock providers."""
     from ecsdelivery.synth.mocks import EcsMocks
 
     fake.mocks_factory = EcsMocks
-    runtime.HOOKS.program = program.delivery_program
+    workspace.HOOKS.program = delivery_program
     assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
     outputs = fake.stacks["dev"].outputs
     assert D1 in json.dumps(outputs)
@@ -412,7 +411,7 @@ def test_up_local_starts_an_emulator_and_points_the_provider_at_it(
     assert endpoint.startswith("http://127.0.0.1:")
     assert config["aws:endpoints[0].sts"] == endpoint
     assert config["aws:skipCredentialsValidation"] == "true"
-    assert config["ecsdelivery:image"] == runtime.LOCAL_PLACEHOLDER_IMAGE
+    assert config["ecsdelivery:image"] == operations.LOCAL_PLACEHOLDER_IMAGE
     assert f"local AWS emulator: {endpoint}" in capsys.readouterr().out
     assert main(["destroy", "dev", "--local"]) == 0
     assert "dev" not in fake.stacks
@@ -585,7 +584,7 @@ def test_every_driver_command_without_the_pulumi_cli_says_how_to_install_it(
     argv: list[str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(runtime.HOOKS, "pulumi_command", None)
+    monkeypatch.setattr(workspace.HOOKS, "pulumi_command", None)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ECSDELIVERY_NO_INSTALL", "1")

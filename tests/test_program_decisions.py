@@ -13,8 +13,8 @@ import yaml
 from ecsdelivery.config import load_stack
 from ecsdelivery.errors import ConfigError, UsageError
 from ecsdelivery.naming import Label
+from ecsdelivery.program import delivery
 from ecsdelivery.synth import synthesize
-from programs import delivery
 
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ROOT / "stacks"
@@ -228,11 +228,11 @@ def test_pulumi_yaml_runs_the_same_program_as_the_driver() -> None:
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     assert project["name"] == "ecsdelivery"
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
-    assert project["main"] == "programs/"
+    assert "main" not in project  # Pulumi runs the project directory's __main__.py
     config = {"ecsdelivery:stacksDir": str(STACKS), "ecsdelivery:image": f"{REPO}@{DIGEST}"}
-    # The language host runs the `main` directory with runpy; __main__.py calls delivery_program().
+    # The language host runs the project directory with runpy; its __main__.py calls delivery_program().
     recording = run_program(
-        lambda: runpy.run_path(str(ROOT / project["main"]), run_name="__main__"),
+        lambda: runpy.run_path(str(ROOT), run_name="__main__"),
         project="ecsdelivery",
         stack="staging",
         config=config,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ecsdelivery.rollout import PEERS, RolloutBudget, markdown, report, synth_lines, target_for
+from ecsdelivery.reports.rollout import PEERS, RolloutBudget, markdown, report, synth_lines, target_for
 
 
 def stack(*, interval=5, threshold=2, delay=5, health_check=None, essential=True, desired=1, minimum=100, maximum=200):

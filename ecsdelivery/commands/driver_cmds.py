@@ -17,7 +17,7 @@ from ecsdelivery.errors import EcsDeliveryError
 
 
 def _driver(args: argparse.Namespace) -> Any:
-    from ecsdelivery.driver.runtime import Driver, Settings
+    from ecsdelivery.driver.operations import Driver, Settings
 
     settings = Settings(
         stacks_dir=Path(getattr(args, "stacks_dir", "stacks") or "stacks"),

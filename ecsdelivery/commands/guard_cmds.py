@@ -8,7 +8,7 @@ no mandatory rule fails (advisory findings are printed only), 1 when one does, 2
 `--json` prints `{"stack", "environment", "violations": [{rule, severity, resource, type, message, fix}],
 "mandatory", "advisory", "passed"}`.
 
-`cost` prints each priced item and the monthly total (`ecsdelivery.cost`); `--json` prints
+`cost` prints each priced item and the monthly total (`ecsdelivery.reports.cost`); `--json` prints
 `{"stack", "region", "items": [...], "total_monthly_usd", "prices_as_of", "sources", "assumptions", "notes"}`.
 """
 
@@ -76,7 +76,7 @@ def check(args: argparse.Namespace) -> int:
 
 def cost(args: argparse.Namespace) -> int:
     """Estimate the monthly cost of what the stack creates."""
-    from ecsdelivery.cost import estimate, render
+    from ecsdelivery.reports.cost import estimate, render
 
     config, result, resources = _synthesize(args)
     report = estimate(resources, region=config.region, stack=result.stack)

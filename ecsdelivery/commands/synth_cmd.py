@@ -8,7 +8,7 @@ result of the botocore payload checks. `--json` prints exactly
 Exit codes: 0 when every payload is valid; 2 for a bad stack file, a bad `--image`, or an AWS payload that
 the API would reject (one `ecsdelivery: error: resources[<name>].<path>: <problem>` line each).
 
-Other reports can add lines to the human output through `ecsdelivery.rollout.synth_lines(result) ->
+Other reports can add lines to the human output through `ecsdelivery.reports.rollout.synth_lines(result) ->
 Iterable[str]` (the rollout-time report), printed after the outputs when that function exists.
 """
 
@@ -48,7 +48,7 @@ def _tree(resources: list[dict[str, Any]]) -> Iterable[tuple[int, dict[str, Any]
 
 def _extra_lines(result: Any) -> list[str]:
     """Lines other reports add to the human output: the rollout report."""
-    from ecsdelivery.rollout import synth_lines
+    from ecsdelivery.reports.rollout import synth_lines
 
     return list(synth_lines(result))
 

@@ -1,5 +1,8 @@
 """The delivery driver: stacks, backends and deployments through the Pulumi Automation API.
 
-`plan` holds the pure decisions; `runtime` carries them out. Importing this package imports neither
-pulumi nor boto3.
+Split the way Pulumi's automation module is: `workspace` (settings, backend, the CLI, opening and listing
+stacks, tags, error mapping), `operations` (`Driver`: up, diff, destroy, outputs, list, promote, rollback,
+cleanup over a stack), `report` (printing, GitHub step outputs and summary, the PR-comment markdown). `plan`
+holds the pure decisions the operations carry out; `aws` the AWS calls the driver makes itself. Importing this
+package imports neither pulumi nor boto3.
 """

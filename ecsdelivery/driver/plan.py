@@ -1,12 +1,12 @@
 """Pure decisions of the driver: which stack, which image, which previews go, whether a step is allowed.
 
 Nothing here talks to Pulumi, AWS or the file system (except reading the GitHub event payload whose path is
-given): the runtime (`ecsdelivery.driver.runtime`) gathers facts, calls these functions, and carries out what
+given): the operations (`ecsdelivery.driver.operations`) gather facts, call these functions, and carry out what
 they decide. Tests call them directly with tables.
 
 Image history: every `up` records the deployed digest in the stack tag `ecsdelivery:image-history` (newest
 first, at most `HISTORY_LIMIT` digests, comma-separated: three 71-character digests fit in a 256-character tag
-value). Backends that keep no stack tags still record each update's config, so the runtime also reads
+value). Backends that keep no stack tags still record each update's config, so the operations also read
 `ecsdelivery:image` from the stack's update history; `rollback_target` takes whichever list it was given.
 """
 
@@ -260,7 +260,7 @@ def promotion_image(src: str, state: DeployedState) -> str:
 
 
 def expected_reference(ref: str, repository: str) -> str:
-    """The image reference `promote --expect-image REF` names, for the runtime to resolve to a digest.
+    """The image reference `promote --expect-image REF` names, for the operations to resolve to a digest.
 
     A bare digest or a bare tag (`sha-<commit>`, as main's builds are tagged) is looked up in `repository` (the
     source stack's ECR repository URL); `repo:tag` and `repo@sha256:...` are taken as given. A reference with

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ecsdelivery.guardrails.resources import (
+from ecsdelivery.resources import (
     Resource,
     as_list,
     as_resources,

@@ -1,6 +1,6 @@
 """Offline synthesis: run a Pulumi program in-process under mocks and record what it would register.
 
-`synthesize("dev")` runs `programs.delivery.delivery_program` for a stack under the recording mocks of
+`synthesize("dev")` runs `ecsdelivery.program.delivery_program` for a stack under the recording mocks of
 `ecsdelivery.synth.mocks`: no Pulumi CLI, no provider plugins, no network, no credentials. The result lists
 every resource (type token, logical name, parent, inputs as the engine sees them) and the stack outputs;
 `check_payloads(result)` checks the AWS payloads among them against botocore's service models
@@ -184,8 +184,8 @@ def synthesize(
         "ecsdelivery:stacksDir": str(stacks_dir),
         "ecsdelivery:local": "true" if local else "false",
     }
+    from ecsdelivery.program.delivery import delivery_program
     from ecsdelivery.synth.mocks import run_program
-    from programs.delivery import delivery_program
 
     # The mock engine logs the program's warnings to the root logger; keep them for the report instead.
     capture = _WarningCapture()

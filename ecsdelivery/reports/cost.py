@@ -29,7 +29,7 @@ from functools import cache
 from importlib import resources as package_files
 from typing import Any
 
-from ecsdelivery.guardrails.resources import (
+from ecsdelivery.resources import (
     Resource,
     as_list,
     as_resources,

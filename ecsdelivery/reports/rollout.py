@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ecsdelivery.guardrails.resources import (
+from ecsdelivery.resources import (
     Resource,
     as_resources,
     containers,

@@ -2,7 +2,7 @@
 
 One function, `delivery_program()`, run two ways that deploy the same thing:
 
-- `pulumi up -s dev` in the repository (`Pulumi.yaml` runs `programs/__main__.py`);
+- `pulumi up -s dev` in the repository (Pulumi runs the repository's `__main__.py`, which calls it);
 - `python -m ecsdelivery up dev`, where the driver passes `delivery_program` as an inline program.
 
 It reads the stack name (`dev`, `staging`, `prod`, `shared` or `pr-<N>` for the preview of pull request N) and

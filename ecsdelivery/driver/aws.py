@@ -1,0 +1,32 @@
+"""The AWS calls the driver makes itself, outside the engine: who am I (STS), and ECR clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecsdelivery.errors import UsageError
+from ecsdelivery.images import ecr_client
+
+
+class AwsAccess:
+    """The AWS calls the driver makes itself: who am I (STS) and ECR clients. `endpoint` targets an emulator."""
+
+    def __init__(self, endpoint: str | None = None) -> None:
+        self.endpoint = endpoint
+
+    def caller_account(self, region: str) -> str | None:
+        """The account of the current credentials, or None when there are none usable."""
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            client = boto3.session.Session().client("sts", region_name=region, endpoint_url=self.endpoint)
+        except ValueError as err:  # botocore: a malformed region or endpoint URL
+            raise UsageError(f"cannot make an STS client: {err} (check the region and the endpoint URL)") from None
+        try:
+            return str(client.get_caller_identity()["Account"])
+        except (BotoCoreError, ClientError):
+            return None
+
+    def ecr(self, region: str | None) -> Any:
+        return ecr_client(region=region, endpoint=self.endpoint)

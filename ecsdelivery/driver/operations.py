@@ -1,0 +1,460 @@
+"""Operations over stacks: up, diff, destroy, outputs, list, promote, rollback and preview cleanup.
+
+One `Driver` per command run. Each operation loads the stack file, guards (confirmation, account), resolves the
+image, and carries out `plan`'s decisions on the stacks of its `Workspace` (backend, CLI, stacks, tags, errors),
+streaming the engine's output; its `Reporter` prints the result and writes GitHub's outputs and summary. Every
+failure becomes an `EcsDeliveryError` with its exit code; Ctrl-C cancels the running update and exits 130.
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ecsdelivery.config import load_stack
+from ecsdelivery.driver import plan
+from ecsdelivery.driver.local import provider_config
+from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
+from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, stack_tags
+from ecsdelivery.errors import DeploymentError, EcsDeliveryError, MissingRequirementError, UsageError
+from ecsdelivery.images import check_tag, parse_image_ref, resolve_digest, tag_image
+from ecsdelivery.reports import rollout
+from ecsdelivery.synth import synthesize
+
+if TYPE_CHECKING:
+    from pulumi.automation import Stack
+
+    from ecsdelivery.config import StackConfig
+
+#: `up --local` without `--image`: the emulator runs no containers, so any well-formed digest reference will do.
+LOCAL_PLACEHOLDER_IMAGE = "localhost/ecsdelivery-placeholder@sha256:" + "0" * 64
+
+
+class Driver:
+    """One command run. Example::
+
+    Driver(Settings(stacks_dir=Path("stacks"))).up("dev", image="repo:tag")
+    """
+
+    def __init__(self, settings: Settings, hooks: Hooks | None = None, out: TextIO | None = None) -> None:
+        self.settings = settings
+        self.report = Reporter(out or sys.stdout, settings.environ)
+        self.workspace = Workspace(settings, hooks or HOOKS, self.report.say)
+
+    def say(self, line: str = "") -> None:
+        self.report.say(line)
+
+    # -- guards ----------------------------------------------------------------------------------------------
+
+    def _config(self, target: plan.Target) -> StackConfig:
+        return load_stack(target.env, stacks_dir=self.settings.stacks_dir, pr=target.pr)
+
+    def _start(self, env: str, pr: int | None, confirm: str | None = None) -> tuple[plan.Target, StackConfig]:
+        """Check ENV and --pr, load the stack file, and for an action (`confirm`) on a protected environment
+        make sure it is confirmed. Every single-stack command begins here."""
+        target = plan.resolve_target(env, pr, self.settings.environ)
+        cfg = self._config(target)
+        if confirm:
+            self._confirm(target, cfg, confirm)
+        return target, cfg
+
+    def _confirm(self, target: plan.Target, cfg: StackConfig, action: str) -> None:
+        if plan.confirm_needed(
+            target.stack, protected=cfg.protected, yes=self.settings.yes, interactive=self.settings.is_interactive()
+        ):
+            answer = input(f"{target.stack} is protected. Type its name to {action} it: ").strip()
+            if answer != target.stack:
+                raise UsageError(f"not confirmed; {target.stack} left unchanged")
+
+    def _check_account(self, target: plan.Target, cfg: StackConfig) -> None:
+        if self.settings.local or not cfg.accounts:
+            return
+        plan.check_account(target.stack, self.workspace.aws().caller_account(cfg.region), list(cfg.accounts))
+
+    # -- facts about deployed stacks -------------------------------------------------------------------------
+
+    def deployed(self, stack: Stack) -> plan.DeployedState:
+        """The image a stack runs (outputs, else tags) and the result of its last operation."""
+        outputs = {k: v.value for k, v in stack.outputs().items()}
+        image = outputs.get("image") if plan.digest_of(str(outputs.get("image") or "")) else None
+        if image is None:
+            image = self.workspace.tags(stack).get(plan.TAG_IMAGE)
+        info = stack.info()
+        return plan.DeployedState(image=image, last_result=info.result if info else None)
+
+    def image_history(self, stack: Stack) -> list[str]:
+        """Images deployed to a stack, newest first: successful updates' config, then the history tag."""
+        images: list[str] = []
+        try:
+            for entry in stack.history(page_size=20):
+                value = (entry.config or {}).get("ecsdelivery:image")
+                image = getattr(value, "value", value if isinstance(value, str) else None)
+                if entry.kind == "update" and entry.result == "succeeded" and image and image not in images:
+                    images.append(str(image))
+        except Exception:  # history is best effort; the tag below may still know
+            pass
+        tagged = plan.parse_history(self.workspace.tags(stack).get(plan.TAG_HISTORY))
+        images.extend(d for d in tagged if d not in images)
+        return images
+
+    def resolve_image(self, ref: str, cfg: StackConfig) -> str:
+        """`repo@sha256:...` for a reference; a tag is resolved through ECR (missing image: exit 4)."""
+        parsed = parse_image_ref(ref)
+        if parsed.digest:
+            return f"{parsed.repository_url}@{parsed.digest}"
+        client = self.workspace.aws().ecr(parsed.region or cfg.ecr.region or cfg.region)
+        digest = resolve_digest(client, parsed.repository_url, parsed.tag or "latest")
+        self.say(f"image {ref} -> {digest}")
+        return f"{parsed.repository_url}@{digest}"
+
+    # -- up --------------------------------------------------------------------------------------------------
+
+    def up(self, env: str, pr: int | None = None, image: str | None = None) -> UpReport:
+        """Deploy ENV: validate, guard, resolve the image, set config and tags, run `up`, report."""
+        return self._up(env, pr, image, confirmed=False)
+
+    def _up(self, env: str, pr: int | None, image: str | None, *, confirmed: bool) -> UpReport:
+        """`up`; `confirmed` when the calling command has asked for the protected environment's confirmation."""
+        target, cfg = self._start(env, pr, confirm=None if confirmed else "deploy")
+        _check_image(image)
+        backend = self.workspace.backend(cfg)
+        self.workspace.pulumi()
+        with self.workspace.emulator():
+            self._check_account(target, cfg)
+            stack = self.workspace.open(target.stack, backend, create=True)
+            current = self.deployed(stack).image
+            if image:
+                deploy_image: str | None = self.resolve_image(image, cfg)
+            elif current:
+                deploy_image = current
+                self.say(f"no --image given: keeping {current}")
+            elif cfg.services and self.settings.local:
+                deploy_image = LOCAL_PLACEHOLDER_IMAGE
+                self.say(f"no --image given: using {deploy_image} (the emulator runs no containers)")
+            elif cfg.services:
+                raise MissingRequirementError(f"{target.stack} runs no image yet: pass --image REPO:TAG or REPO@DIGEST")
+            else:
+                deploy_image = None
+            report = self._update(target, cfg, stack, deploy_image)
+        self.report.deployed(report)
+        return report
+
+    def _stack_config(self, cfg: StackConfig, image: str | None) -> dict[str, str]:
+        """The config the program reads (`ecsdelivery:*`) and the provider's (`aws:*`)."""
+        config = {
+            "ecsdelivery:stacksDir": str(self.settings.stacks_dir.resolve()),
+            "ecsdelivery:local": "true" if self.settings.local else "false",
+            "aws:region": cfg.region,
+        }
+        if image:
+            config["ecsdelivery:image"] = image
+        if self.settings.git_sha:
+            config["ecsdelivery:gitSha"] = self.settings.git_sha
+        endpoint = self.workspace.endpoint
+        if self.settings.local and endpoint:
+            config.update(provider_config(endpoint, cfg.region))
+        return config
+
+    def _update(self, target: plan.Target, cfg: StackConfig, stack: Stack, image: str | None) -> UpReport:
+        workspace = self.workspace
+        now = datetime.now(UTC)
+        tags = {plan.TAG_ENVIRONMENT: target.env, plan.TAG_PR: str(target.pr or "")}
+        if self.settings.git_sha:
+            tags[plan.TAG_GIT_SHA] = self.settings.git_sha
+        if target.pr is not None:
+            expires = plan.expiry(now, cfg.preview.ttl_hours)
+            tags[plan.TAG_EXPIRES_AT] = plan.format_time(expires) if expires else ""
+        with workspace.mapped(target.stack, "configuring the stack"):
+            workspace.apply_config(stack, self._stack_config(cfg, image))
+        workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
+        self.say(f"deploying {target.stack}" + (f" with {image}" if image else ""))
+        with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
+            result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
+        digest = plan.digest_of(image) if image else None
+        if image and digest:
+            history = plan.push_history(plan.parse_history(workspace.tags(stack).get(plan.TAG_HISTORY)), digest)
+            workspace.set_tags(stack, {plan.TAG_IMAGE: image, plan.TAG_HISTORY: ",".join(history)})
+        outputs = {k: v.value for k, v in result.outputs.items()}
+        changes = dict(result.summary.resource_changes or {})
+        return UpReport(stack=target.stack, env=target.env, image=image, outputs=outputs, changes=changes)
+
+    # -- diff ------------------------------------------------------------------------------------------------
+
+    def diff(self, env: str, pr: int | None = None, image: str | None = None, markdown: str | None = None) -> int:
+        """Preview ENV and state each service's worst-case rollout; with `markdown`, write a PR-comment body
+        (changes per type, URL, image, rollout)."""
+        from pulumi.automation import OpType
+
+        workspace = self.workspace
+        target, cfg = self._start(env, pr)
+        _check_image(image)
+        if markdown:
+            _check_writable(markdown, "--markdown")
+        backend = workspace.backend(cfg)
+        workspace.pulumi()
+        per_type: dict[str, dict[str, int]] = {}
+
+        def on_event(event: Any) -> None:
+            pre = event.resource_pre_event
+            if pre is None or pre.metadata.type == "pulumi:pulumi:Stack":
+                return
+            op = pre.metadata.op.value if isinstance(pre.metadata.op, OpType) else str(pre.metadata.op)
+            counts = per_type.setdefault(pre.metadata.type, {})
+            counts[op] = counts.get(op, 0) + 1
+
+        with workspace.emulator():
+            stack = workspace.open(target.stack, backend, create=True)
+            current = self.deployed(stack).image
+            deploy_image = self.resolve_image(image, cfg) if image else current
+            with workspace.mapped(target.stack, "configuring the stack"):
+                workspace.apply_config(stack, self._stack_config(cfg, deploy_image))
+            title = f"pulumi preview {target.stack}"
+            with workspace.mapped(target.stack, "the preview", stack), self.report.stream(title):
+                result = stack.preview(
+                    on_output=self.say, on_event=on_event, refresh=workspace.ephemeral_emulator() or None
+                )
+            outputs = {k: v.value for k, v in stack.outputs().items()}
+        changes = dict(result.change_summary or {})
+        url = outputs.get("url") or _preview_url(cfg, target)
+        self.say(f"\n{target.stack}: {changes_text(changes)}")
+        rollout_lines, rollout_markdown = self.rollout_report(target, deploy_image)
+        for line in rollout_lines:
+            self.say(line)
+        body = diff_markdown(target.stack, deploy_image, url, per_type, changes, rollout_markdown)
+        if markdown:
+            try:
+                Path(markdown).write_text(body, encoding="utf-8")
+            except OSError as err:
+                raise UsageError(f"cannot write --markdown {markdown}: {err.strerror or err}") from None
+            self.say(f"wrote {markdown}")
+        self.report.summary(body)
+        return 0
+
+    def rollout_report(self, target: plan.Target, image: str | None) -> tuple[list[str], str]:
+        """The worst-case rollout of the stack's services: lines to print and markdown for the PR comment.
+
+        Computed from the offline synth of the same stack file, PR and image (`ecsdelivery.synth.synthesize`),
+        not from the preview's steps: on a first preview the engine does not know yet most of what the report
+        reads (container definitions are built from other resources' outputs; the ARNs that tie a service to its
+        target group and task definition do not exist), while the synth resolves all of it, and `synth` prints
+        the same figures.
+        """
+        result = synthesize(
+            target.env,
+            pr=target.pr,
+            image=image,
+            stacks_dir=str(self.settings.stacks_dir),
+            local=self.settings.local,
+        )
+        return rollout.synth_lines(result), rollout.markdown(result.resources, result.stack)
+
+    # -- destroy, outputs, list ------------------------------------------------------------------------------
+
+    def destroy(self, env: str, pr: int | None = None) -> int:
+        """Destroy ENV's resources and remove its stack; a stack that does not exist is not an error."""
+        target, cfg = self._start(env, pr, confirm="destroy")
+        backend = self.workspace.backend(cfg)
+        self.workspace.pulumi()
+        with self.workspace.emulator():
+            self._check_account(target, cfg)
+            if not self.destroy_stack(target.stack, backend, cfg):
+                self.say(f"no stack {target.stack}: nothing to destroy")
+                return 0
+        self.say(f"destroyed and removed {target.stack}")
+        return 0
+
+    def destroy_stack(self, stack_name: str, backend: plan.Backend, cfg: StackConfig) -> bool:
+        """Destroy and remove one stack; False when it does not exist."""
+        from pulumi.automation.errors import StackNotFoundError
+
+        workspace = self.workspace
+        try:
+            stack = workspace.open(stack_name, backend, create=False)
+        except StackNotFoundError:
+            return False
+        if self.settings.local and workspace.endpoint:
+            with workspace.mapped(stack_name, "configuring the stack"):
+                workspace.apply_config(stack, provider_config(workspace.endpoint, cfg.region))
+        with workspace.mapped(stack_name, "the destroy", stack), self.report.stream(f"pulumi destroy {stack_name}"):
+            stack.destroy(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
+        with workspace.mapped(stack_name, "removing the stack"):
+            stack.workspace.remove_stack(stack_name)
+        return True
+
+    def outputs(self, env: str, pr: int | None = None, as_json: bool = False) -> int:
+        """Print a deployed stack's outputs (URL first), or all of them as JSON."""
+        target, cfg = self._start(env, pr)
+        missing = f"no stack {target.stack}: deploy it first"
+        stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
+        with self.workspace.mapped(target.stack, "reading outputs"):
+            values = {k: v.value for k, v in stack.outputs().items()}
+        self.report.outputs(values, as_json)
+        return 0
+
+    def _any_config(self) -> StackConfig | None:
+        """A stack file to take the backend from for commands over many stacks (dev, else preview)."""
+        for env in ("dev", "preview"):
+            try:
+                return self._config(plan.Target(env=env, stack=env, pr=1 if env == "preview" else None))
+            except EcsDeliveryError:
+                continue
+        return None
+
+    def list_stacks(self, as_json: bool = False) -> int:
+        """Stacks of the backend with environment, PR, image and last update."""
+        backend = self.workspace.backend(self._any_config())
+        workspace, summaries = self.workspace.listing(backend, "(all)")
+        rows = []
+        for summary in summaries:
+            env, pr = plan.parse_stack_name(summary.name)
+            tags = stack_tags(workspace, summary.name)
+            rows.append(
+                {
+                    "stack": summary.name,
+                    "environment": tags.get(plan.TAG_ENVIRONMENT, env),
+                    "pr": pr,
+                    "image": tags.get(plan.TAG_IMAGE),
+                    "lastUpdate": plan.format_time(summary.last_update.replace(tzinfo=UTC))
+                    if summary.last_update
+                    else None,
+                    "updateInProgress": bool(summary.update_in_progress),
+                    "resourceCount": summary.resource_count,
+                }
+            )
+        rows.sort(key=lambda r: (r["pr"] is not None, r["pr"] or 0, r["stack"]))
+        self.report.stacks(rows, as_json, backend.url)
+        return 0
+
+    # -- promote, rollback -----------------------------------------------------------------------------------
+
+    def promote(
+        self,
+        src: str,
+        dst: str,
+        release: str | None = None,
+        force: bool = False,
+        expect_image: str | None = None,
+    ) -> UpReport:
+        """Deploy exactly the digest SRC runs to DST (optionally tagging it in ECR as `release`).
+
+        With `expect_image` (a tag in SRC's ECR repository such as `sha-<commit>`, `repo:tag`, or a digest),
+        refuse (exit 1) before tagging or deploying anything unless SRC runs exactly that digest.
+        """
+        if release:
+            check_tag(release)
+        src_target = plan.resolve_target(src, None, self.settings.environ)
+        dst_target = plan.resolve_target(dst, None, self.settings.environ)
+        dst_cfg = self._config(dst_target)
+        plan.check_promotion(src, dst, dst_cfg.promotion.order, force=force)
+        src_cfg = self._config(src_target)
+        expected_ref = plan.expected_reference(expect_image, src_cfg.repository_url) if expect_image else None
+        _check_image(expected_ref)
+        self._confirm(dst_target, dst_cfg, "deploy")
+        self.workspace.pulumi()
+        src_stack = self.workspace.open_existing(
+            src_target.stack, self.workspace.backend(src_cfg), f"{src} has never been deployed: nothing to promote"
+        )
+        with self.workspace.mapped(src, "reading the deployed image"):
+            image = plan.promotion_image(src, self.deployed(src_stack))
+        if expect_image and expected_ref:
+            plan.check_expected_image(src, dst, image, self.resolve_image(expected_ref, src_cfg), expect_image)
+            self.say(f"{src} runs {expect_image}, as expected")
+        self.say(f"promoting {src} -> {dst}: {image}")
+        if release:
+            ref = parse_image_ref(image)
+            client = self.workspace.aws().ecr(ref.region or dst_cfg.ecr.region or dst_cfg.region)
+            tag_image(client, ref.repository_url, ref.digest or "", release)
+            self.say(f"tagged {ref.repository_url}@{ref.digest} as {release}")
+        return self._up(dst, None, image, confirmed=True)
+
+    def rollback(self, env: str, pr: int | None = None, to: str | None = None) -> UpReport:
+        """Redeploy `to` (digest, tag, reference) or the digest deployed before the current one."""
+        target, cfg = self._start(env, pr, confirm="roll back")
+        self.workspace.pulumi()
+        missing = f"no stack {target.stack}: nothing to roll back"
+        stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
+        with self.workspace.mapped(target.stack, "reading the image history"):
+            current = self.deployed(stack).image
+            decision = plan.rollback_target(target.stack, current, self.image_history(stack), to)
+        image = decision.image or self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
+        self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
+        return self._up(env, pr, image, confirmed=True)
+
+    # -- cleanup ---------------------------------------------------------------------------------------------
+
+    def cleanup_previews(self, open_prs: str | None, expired: bool, parallel: int = 4) -> int:
+        """Destroy and remove previews whose PR is closed or whose time is up; report each; 1 if any failed."""
+        wanted = plan.parse_open_prs(open_prs)
+        if open_prs is None and not expired:
+            raise UsageError("cleanup-previews needs --open-prs N,N,... and/or --expired")
+        if parallel < 1:
+            raise UsageError("--parallel must be at least 1")
+        cfg = self._config(plan.Target(env="preview", stack="pr-1", pr=1))
+        backend = self.workspace.backend(cfg)
+        previews = self._previews(backend, with_tags=expired)
+        removals = plan.previews_to_remove(
+            previews, open_prs=wanted, expired=expired, now=datetime.now(UTC), ttl_hours=cfg.preview.ttl_hours
+        )
+        if not removals:
+            self.say(f"no preview to remove ({len(previews)} found)")
+            return 0
+        self.say(f"removing {len(removals)} of {len(previews)} previews")
+
+        def remove(removal: plan.Removal) -> str | None:
+            try:
+                self.destroy_stack(removal.name, backend, cfg)
+                return None
+            except EcsDeliveryError as err:
+                return str(err).replace("\n", "; ")
+
+        with self.workspace.emulator(), ThreadPoolExecutor(max_workers=min(parallel, len(removals))) as pool:
+            self._check_account(plan.Target(env="preview", stack="previews"), cfg)
+            errors = list(pool.map(remove, removals))
+        failed = self.report.cleanup([(r.name, r.reason, e) for r, e in zip(removals, errors, strict=True)])
+        if failed:
+            raise DeploymentError(f"{failed} of {len(removals)} previews could not be removed")
+        return 0
+
+    def _previews(self, backend: plan.Backend, *, with_tags: bool) -> list[plan.PreviewStack]:
+        """The `pr-<N>` stacks of the backend (with their expiry tag when `with_tags`)."""
+        workspace, summaries = self.workspace.listing(backend, "(previews)")
+        previews = []
+        for summary in summaries:
+            env, number = plan.parse_stack_name(summary.name)
+            if env != "preview" or number is None:
+                continue
+            tags = stack_tags(workspace, summary.name) if with_tags else {}
+            previews.append(
+                plan.PreviewStack(
+                    name=summary.name,
+                    pr=number,
+                    expires_at=plan.parse_time(tags.get(plan.TAG_EXPIRES_AT)),
+                    last_update=summary.last_update.replace(tzinfo=UTC) if summary.last_update else None,
+                )
+            )
+        return previews
+
+
+def _check_image(image: str | None) -> None:
+    """Refuse a malformed `--image` (exit 2) before any stack is opened or created."""
+    if image:
+        parse_image_ref(image)
+
+
+def _check_writable(path: str, option: str) -> None:
+    """Refuse (exit 2), before the preview runs, an output file that cannot be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {path} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"{option} {path}: directory {target.parent} does not exist")
+
+
+def _preview_url(cfg: StackConfig, target: plan.Target) -> str | None:
+    template = getattr(cfg.preview, "host_template", None)
+    if target.pr is None or not template:
+        return None
+    return "https://" + str(template).replace("{pr}", str(target.pr))

@@ -1,0 +1,259 @@
+"""Where stacks live and how the engine is reached: settings, backend, Pulumi CLI, stacks, tags, errors.
+
+`Workspace` is what every driver operation stands on (as Pulumi's `LocalWorkspace` is for its `Stack`): it
+picks the backend (`plan.choose_backend`), finds the Pulumi CLI, opens or lists stacks with the program as an
+inline program, sets config and tags, runs the local emulator, and maps the Automation API's errors to ours.
+
+Workspace directory: `<project>/.ecsdelivery/workspace` (git-ignored) holds the per-stack settings files the CLI
+writes; config is set again on every run, so a fresh checkout in CI loses nothing. With the passphrase secrets
+provider and the default local backend, `PULUMI_CONFIG_PASSPHRASE` defaults to the empty string (nothing secret
+is stored there); any other backend must be given a passphrase or a KMS provider.
+
+Tests substitute the CLI, the program and AWS through `Hooks` (in-process only; nothing in the environment
+switches them).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ecsdelivery.driver import plan
+from ecsdelivery.driver.aws import AwsAccess
+from ecsdelivery.driver.local import emulator
+from ecsdelivery.driver.pulumi_cli import find_pulumi_command
+from ecsdelivery.errors import DeploymentError, MissingRequirementError, StackLockedError
+from ecsdelivery.program import delivery_program
+
+if TYPE_CHECKING:
+    from pulumi.automation import PulumiCommand, Stack
+
+    from ecsdelivery.config import StackConfig
+
+DEFAULT_PROJECT = "ecsdelivery"
+MAX_ERROR_LINES = 12
+
+
+@dataclass
+class Hooks:
+    """What tests replace: the CLI, the program, AWS access. None = the real thing."""
+
+    pulumi_command: Callable[[], PulumiCommand] | None = None
+    program: Callable[[], None] | None = None
+    aws: Callable[[str | None], AwsAccess] | None = None
+
+
+#: Module-level defaults the command handlers use; tests patch its fields.
+HOOKS = Hooks()
+
+
+@dataclass
+class Settings:
+    """Options shared by the driver commands."""
+
+    stacks_dir: Path = Path("stacks")
+    project_dir: Path = field(default_factory=Path.cwd)
+    backend: str | None = None
+    local: bool = False
+    endpoint: str | None = None
+    yes: bool = False
+    git_sha: str | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    interactive: bool | None = None
+
+    def is_interactive(self) -> bool:
+        if self.interactive is not None:
+            return self.interactive
+        return sys.stdin.isatty() and not self.environ.get("CI")
+
+
+def error_lines(err: Exception) -> list[str]:
+    """The engine's `error:` lines (provider errors), else the last lines of its stderr."""
+    text = str(err)
+    lines: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if "error:" in line and line not in lines and line != "error: update failed":
+            lines.append(line[line.index("error:") :])
+    if not lines:
+        stderr = text.split("stderr:", 1)[-1]
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()][-3:]
+    return lines[:MAX_ERROR_LINES] or [type(err).__name__]
+
+
+def stack_tags(workspace: Any, stack_name: str) -> dict[str, str]:
+    """A stack's tags; {} for backends without stack tags."""
+    try:
+        return dict(workspace.list_tags(stack_name))
+    except Exception:  # tags are a convenience: the update history stays authoritative
+        return {}
+
+
+class Workspace:
+    """The backend, the Pulumi CLI and the stacks of one command run. `say` prints a line for the user."""
+
+    def __init__(self, settings: Settings, hooks: Hooks, say: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.hooks = hooks
+        self.say = say
+        self._command: PulumiCommand | None = None
+        self.endpoint: str | None = None  # the emulator's URL while --local runs
+
+    def aws(self) -> AwsAccess:
+        factory = self.hooks.aws or AwsAccess
+        return factory(self.endpoint)
+
+    def pulumi(self) -> PulumiCommand:
+        """The Pulumi CLI (found once; `MissingRequirementError` with the install hint when there is none)."""
+        if self._command is None:
+            factory = self.hooks.pulumi_command or (lambda: find_pulumi_command(self.settings.environ))
+            self._command = factory()
+        return self._command
+
+    def program(self) -> Callable[[], None]:
+        return self.hooks.program or delivery_program
+
+    def project_name(self) -> str:
+        path = self.settings.project_dir / "Pulumi.yaml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            return DEFAULT_PROJECT
+        name = data.get("name") if isinstance(data, dict) else None
+        return str(name) if name else DEFAULT_PROJECT
+
+    def backend(self, cfg: StackConfig | None) -> plan.Backend:
+        state = cfg.state if cfg is not None else None
+        return plan.choose_backend(
+            cli=self.settings.backend,
+            environ=self.settings.environ,
+            stack_file_url=state.backend_url if state else None,
+            stack_file_secrets=state.secrets_provider if state else None,
+            project_dir=self.settings.project_dir.resolve(),
+            local=self.settings.local,
+        )
+
+    def _options(self, backend: plan.Backend) -> Any:
+        from pulumi import automation as auto
+
+        if backend.is_local_file:
+            Path(backend.url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        work_dir = self.settings.project_dir.resolve() / ".ecsdelivery" / "workspace"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        env = {"PULUMI_BACKEND_URL": backend.url, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        passphrase_given = any(
+            k in self.settings.environ for k in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+        )
+        if backend.secrets_provider == "passphrase" and backend.is_local_file and not passphrase_given:
+            env["PULUMI_CONFIG_PASSPHRASE"] = ""  # local state only: nothing secret is stored
+        secrets = backend.secrets_provider if backend.secrets_provider not in (None, "default") else None
+        return auto.LocalWorkspaceOptions(
+            work_dir=str(work_dir),
+            pulumi_command=self.pulumi(),
+            project_settings=auto.ProjectSettings(
+                name=self.project_name(), runtime="python", main=str(self.settings.project_dir.resolve())
+            ),
+            env_vars=env,
+            secrets_provider=secrets,
+        )
+
+    def open(self, stack_name: str, backend: plan.Backend, *, create: bool) -> Stack:
+        """Select (or with `create`, create or select) a stack that runs the program inline."""
+        from pulumi import automation as auto
+
+        opts = self._options(backend)
+        open_stack = auto.create_or_select_stack if create else auto.select_stack
+        with self.mapped(stack_name, "opening the stack"):
+            return open_stack(stack_name, project_name=self.project_name(), program=self.program(), opts=opts)
+
+    def open_existing(self, stack_name: str, backend: plan.Backend, missing: str) -> Stack:
+        """Select a stack that must exist; `MissingRequirementError(missing)` (exit 4) when it does not."""
+        from pulumi.automation.errors import StackNotFoundError
+
+        try:
+            return self.open(stack_name, backend, create=False)
+        except StackNotFoundError:
+            raise MissingRequirementError(missing) from None
+
+    def listing(self, backend: plan.Backend, what: str) -> tuple[Any, list[Any]]:
+        """A workspace on `backend` and the summaries of its stacks."""
+        from pulumi import automation as auto
+
+        workspace = auto.LocalWorkspace(**self._options(backend).__dict__)
+        with self.mapped(what, "listing stacks"):
+            return workspace, workspace.list_stacks()
+
+    @contextmanager
+    def mapped(self, stack_name: str, what: str, stack: Stack | None = None) -> Iterator[None]:
+        """Map automation errors to ours; on Ctrl-C cancel the running update, then exit 130."""
+        from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
+
+        try:
+            yield
+        except ConcurrentUpdateError as err:
+            holder = [line for line in error_lines(err) if "lock" in line]
+            raise StackLockedError(
+                f"stack {stack_name} is locked by another update"
+                + (f": {holder[0]}" if holder else "")
+                + f"\nwait for it to finish and retry; if none is running, run `pulumi cancel --stack {stack_name}` "
+                "(Pulumi Cloud) or remove the stale lock from the backend's .pulumi/locks, then retry"
+            ) from None
+        except StackNotFoundError:
+            raise
+        except CommandError as err:
+            raise DeploymentError("\n".join([f"{what} of {stack_name} failed:", *error_lines(err)])) from None
+        except KeyboardInterrupt:
+            if stack is not None:
+                self.say(f"interrupted: cancelling the update of {stack_name}")
+                try:
+                    stack.cancel()
+                except Exception as cancel_error:  # the CLI may have stopped on the same signal already
+                    self.say(f"cancel: {error_lines(cancel_error)[0]}")
+            raise
+
+    def tags(self, stack: Stack) -> dict[str, str]:
+        return stack_tags(stack.workspace, stack.name)
+
+    def set_tags(self, stack: Stack, tags: Mapping[str, str]) -> None:
+        for key, value in tags.items():
+            try:
+                stack.set_tag(key, value)
+            except Exception as err:  # tags are a convenience; the update history stays authoritative
+                self.say(f"warning: cannot set stack tag {key}: {error_lines(err)[0]}")
+                return
+
+    def apply_config(self, stack: Stack, config: Mapping[str, str]) -> None:
+        """Set the stack's config to `config`, removing keys this run no longer sets."""
+        from pulumi.automation import ConfigValue
+
+        stale = [k for k in ("ecsdelivery:gitSha",) if k not in config]
+        values = {k: ConfigValue(value=v) for k, v in config.items()}
+        stack.set_all_config(values, path=True)
+        for key in stale:
+            with suppress(Exception):  # absent already
+                stack.remove_config(key)
+
+    @contextmanager
+    def emulator(self) -> Iterator[None]:
+        """With `--local`, a moto server (or the `--endpoint` given) for the duration; otherwise nothing."""
+        if not self.settings.local:
+            yield
+            return
+        with emulator(self.settings.endpoint) as url:
+            self.endpoint = url
+            self.say(f"local AWS emulator: {url}")
+            try:
+                yield
+            finally:
+                self.endpoint = None
+
+    def ephemeral_emulator(self) -> bool:
+        """A moto server started for this run knows nothing of earlier runs: refresh drops what it forgot."""
+        return self.settings.local and not self.settings.endpoint
