@@ -33,6 +33,7 @@ LIMITS: dict[str, int] = {
     "ecr_repository": 256,
     "autoscaling_policy": 256,
     "container": 255,
+    "s3_bucket": 63,
 }
 
 HASH_LENGTH = 6

@@ -217,3 +217,66 @@ def load_balancer_arn_suffix(listener_arn: str) -> str:
 def request_count_label(load_balancer_suffix: str, target_group_suffix: str) -> str:
     """The resource label for ALBRequestCountPerTarget: `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
     return f"{load_balancer_suffix}/{target_group_suffix}"
+
+
+#: The Elastic Load Balancing account that writes access logs in each region opened before August 2022
+#: (ELB user guide, "Enable access logs"); newer regions deliver through `ELB_LOG_DELIVERY_SERVICE` instead.
+ELB_LOG_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-south-1": "718504428378",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-southeast-3": "589379963580",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "eu-south-1": "635631232127",
+    "eu-north-1": "897822967062",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+    "us-gov-west-1": "048591011584",
+    "us-gov-east-1": "190560391635",
+}
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
+
+
+def alb_access_log_policy(*, bucket_arn: str, account_id: str, region: str, prefix: str) -> dict[str, Any]:
+    """The bucket policy that lets the region's load balancers write access logs, and nothing else.
+
+    Regions in `ELB_LOG_ACCOUNTS` deliver as that account; every other region as the log-delivery service
+    principal. Writes are limited to `<prefix>/AWSLogs/<account_id>/`; requests without TLS are denied.
+    """
+    partition = bucket_arn.split(":")[1] if bucket_arn.startswith("arn:") else "aws"
+    elb_account = ELB_LOG_ACCOUNTS.get(region)
+    principal = (
+        {"AWS": f"arn:{partition}:iam::{elb_account}:root"} if elb_account else {"Service": ELB_LOG_DELIVERY_SERVICE}
+    )
+    return document(
+        [
+            {
+                "Sid": "LoadBalancerAccessLogs",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*",
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+    )

@@ -10,11 +10,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from ecsdelivery.components._common import child
+from ecsdelivery.components import _policies
+from ecsdelivery.components._common import child, to_json
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.naming import Label
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: Key prefix of the load balancer's access logs in their bucket.
+ACCESS_LOG_PREFIX = "alb"
 NatStrategy = Literal["None", "Single", "OnePerAz"]
 NOT_FOUND_ACTION = {
     "type": "fixed-response",
@@ -73,6 +76,8 @@ class PlatformArgs:
         deletion_protection: protect the load balancer from deletion; default False (True for prod).
         container_insights: CloudWatch Container Insights on the cluster; default True.
         ssl_policy: TLS policy of the HTTPS listener; default TLS 1.3 + 1.2 (`ELBSecurityPolicy-TLS13-1-2-2021-06`).
+        access_log_days: keep the load balancer's access logs this many days in their own S3 bucket (private,
+            SSE-S3, TLS only, written by the region's log delivery); default 90. None: no access logs.
     """
 
     label: Label
@@ -86,13 +91,22 @@ class PlatformArgs:
     deletion_protection: bool = False
     container_insights: bool = True
     ssl_policy: str = TLS_POLICY
+    access_log_days: int | None = 90
+
+
+@dataclass(frozen=True)
+class _AccessLogBucket:
+    bucket: pulumi.Output[str]
+    policy: aws.s3.BucketPolicy
 
 
 class Platform(pulumi.ComponentResource):
     """A shared environment: VPC, ECS cluster (FARGATE + FARGATE_SPOT), internet-facing ALB and listeners.
 
     Children: `<name>-vpc` (awsx:ec2:Vpc, only for a new VPC), `<name>-cluster`, `<name>-capacity`,
-    `<name>-alb-sg` (+ ingress/egress rules), `<name>-alb`, `<name>-http`, `<name>-https` (with a certificate),
+    `<name>-alb-sg` (+ ingress/egress rules), `<name>-alb-logs` (the access-log bucket, with
+    `-public-access`, `-ownership`, `-encryption`, `-lifecycle` and `-policy`), `<name>-alb`, `<name>-http`,
+    `<name>-https` (with a certificate),
     `<name>-cert`, `<name>-cert-validation`, `<name>-cert-validated` (when it creates the certificate).
 
         platform = Platform("dev", PlatformArgs(label=Label("acme", "dev", "platform"), certificate_arn=cert))
@@ -112,6 +126,7 @@ class Platform(pulumi.ComponentResource):
     listener_arn: pulumi.Output[str]
     http_listener_arn: pulumi.Output[str]
     protocol: str
+    access_log_bucket: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ecsdelivery:index:Platform", name, None, opts)
@@ -133,6 +148,7 @@ class Platform(pulumi.ComponentResource):
             self._use_existing_network()
         self._cluster = self._create_cluster()
         self._alb_security_group = self._create_alb_security_group(https)
+        self._access_logs = self._create_access_log_bucket() if args.access_log_days is not None else None
         self._alb = self._create_load_balancer()
         certificate_arn = self._create_certificate() if create_certificate else args.certificate_arn
         https_listener = self._create_https_listener(certificate_arn) if https else None
@@ -148,6 +164,7 @@ class Platform(pulumi.ComponentResource):
         self.http_listener_arn = http_listener.arn
         self.listener_arn = (https_listener or http_listener).arn
         self.protocol = "https" if https else "http"
+        self.access_log_bucket = self._access_logs.bucket if self._access_logs is not None else None
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
@@ -162,6 +179,7 @@ class Platform(pulumi.ComponentResource):
                 "albDnsName": self.alb_dns_name,
                 "albZoneId": self.alb_zone_id,
                 "protocol": self.protocol,
+                "accessLogBucket": self.access_log_bucket,
             }
         )
 
@@ -253,6 +271,7 @@ class Platform(pulumi.ComponentResource):
                     ip_protocol="tcp",
                     from_port=port,
                     to_port=port,
+                    description=f"{'HTTPS' if port == 443 else 'HTTP'} from {cidr}",
                     tags=label.tags,
                     opts=child(self),
                 )
@@ -263,13 +282,80 @@ class Platform(pulumi.ComponentResource):
             security_group_id=group.id,
             cidr_ipv4="0.0.0.0/0",
             ip_protocol="-1",
+            description="to the tasks' security groups (which admit only this group)",
             tags=label.tags,
             opts=child(self),
         )
         return group
 
+    def _create_access_log_bucket(self) -> _AccessLogBucket:
+        args = self._args
+        assert args.access_log_days is not None
+        label = args.label.with_attributes("alb-logs")
+        name = f"{self._name}-alb-logs"
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=label.name_for("s3_bucket"),
+            # Protected platforms keep their logs when the stack goes; the others take them along.
+            force_destroy=not args.deletion_protection,
+            tags=label.tags,
+            opts=child(self),
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child(self),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child(self),
+        )
+        # Load balancers write access logs only to buckets encrypted with S3-managed keys (SSE-S3).
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child(self),
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
+                    "expiration": {"days": args.access_log_days},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                }
+            ],
+            opts=child(self),
+        )
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=to_json(
+                pulumi.Output.all(bucket.arn, account, region).apply(
+                    lambda parts: _policies.alb_access_log_policy(
+                        bucket_arn=parts[0], account_id=parts[1], region=parts[2], prefix=ACCESS_LOG_PREFIX
+                    )
+                )
+            ),
+            opts=child(self),
+        )
+        return _AccessLogBucket(bucket=bucket.bucket, policy=policy)
+
     def _create_load_balancer(self) -> aws.lb.LoadBalancer:
         args = self._args
+        logs = self._access_logs
         return aws.lb.LoadBalancer(
             f"{self._name}-alb",
             name=args.label.name_for("load_balancer"),
@@ -280,8 +366,10 @@ class Platform(pulumi.ComponentResource):
             idle_timeout=args.idle_timeout,
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.deletion_protection,
+            access_logs={"bucket": logs.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True} if logs else None,
             tags=args.label.tags,
-            opts=child(self),
+            # The load balancer checks that it may write to the bucket when access logs are turned on.
+            opts=child(self, depends_on=[logs.policy] if logs else []),
         )
 
     def _create_certificate(self) -> pulumi.Output[str]:

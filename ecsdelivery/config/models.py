@@ -219,6 +219,13 @@ class CreatePlatform(_Model):
         False, description="Turn on deletion protection for the load balancer. Default: false."
     )
     idle_timeout: int = Field(60, ge=1, le=4000, description="Load balancer idle timeout in seconds. Default: 60.")
+    access_log_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days the load balancer's access logs are kept in their S3 bucket (private, SSE-S3, TLS only, "
+        "written by the region's log delivery; on in every stack), 1-3650. Default: 90.",
+    )
 
     @model_validator(mode="after")
     def _vpc_cidr(self) -> CreatePlatform:

@@ -281,6 +281,7 @@ def _platform(config: StackConfig, settings: _Settings) -> _Platform:
                 emulator=settings.local,
                 idle_timeout=platform.idle_timeout,
                 deletion_protection=platform.load_balancer_deletion_protection,
+                access_log_days=platform.access_log_days,
             ),
         )
         ref = created.ref()

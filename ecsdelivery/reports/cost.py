@@ -11,7 +11,8 @@
 - NAT gateways: those the stack declares, and those the awsx VPC makes (its `natGateways.strategy` and
   number of zones: awsx is a remote component, so under mocks its children are invisible);
 - log groups: an assumed ingestion per running task, stored for the group's retention;
-- ECR repositories: an assumed amount of image storage.
+- ECR repositories: an assumed amount of image storage;
+- load balancer access logs: an assumed volume per month, stored in S3 for the bucket's lifecycle expiry.
 
 Resources a stack only references (a preview's load balancer, NAT and cluster belong to dev's platform) are
 not counted again. Prices and assumptions live in `ecsdelivery/data/prices.json` (dated, with sources).
@@ -47,6 +48,9 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 REPOSITORY = "aws:ecr/repository:Repository"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+#: Days an access log is counted as stored when its bucket has no expiry rule (a year: not forever).
+UNEXPIRED_LOG_DAYS = 365
 # awsx's defaults when the VPC's inputs do not say: three zones, one NAT gateway per zone.
 AWSX_DEFAULT_ZONES = 3
 AWSX_DEFAULT_NAT = "OnePerAz"
@@ -295,6 +299,39 @@ def _log_items(
     return items
 
 
+def _access_log_items(resources: Sequence[Resource], table: PriceTable) -> list[CostItem]:
+    """S3 storage of each load balancer's access logs: an assumed volume a month, kept for the bucket's expiry."""
+    items: list[CostItem] = []
+    expiry: dict[str, float] = {}
+    for config in (r for r in resources if r.type == BUCKET_LIFECYCLE):
+        days = [
+            number(get(rule, "expiration.days"))
+            for rule in as_list(config.inputs.get("rules"))
+            if isinstance(rule, Mapping) and rule.get("status") == "Enabled"
+        ]
+        known = [d for d in days if d]
+        if known:
+            expiry[str(config.inputs.get("bucket"))] = min(known)
+    for lb in (r for r in resources if r.type in LOAD_BALANCERS):
+        logs = lb.inputs.get("accessLogs")
+        if not isinstance(logs, Mapping) or logs.get("enabled") is False or not logs.get("bucket"):
+            continue
+        gb = table.assumptions["alb_access_log_gb_month"]
+        days = expiry.get(str(logs["bucket"]), UNEXPIRED_LOG_DAYS)
+        stored = gb * days / (HOURS_PER_MONTH / 24)
+        items.append(
+            _item(
+                lb.name,
+                "access-logs",
+                f"assumed {gb:g} GB/month of access logs, {days:g} days kept in S3",
+                stored,
+                "GB-month",
+                table.prices["s3_storage_gb_month"],
+            )
+        )
+    return items
+
+
 def estimate(
     resources: Iterable[Mapping[str, Any] | Resource],
     *,
@@ -308,6 +345,7 @@ def estimate(
     items_in = as_resources(resources)
     fargate, tasks_by_definition = _fargate_items(items_in, table, hours)
     items = fargate + _network_items(items_in, table, hours) + _log_items(items_in, tasks_by_definition, table)
+    items += _access_log_items(items_in, table)
     for repository in (r for r in items_in if r.type == REPOSITORY):
         gb = table.assumptions["ecr_storage_gb"]
         items.append(

@@ -48,6 +48,14 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "logs": ("CreateLogGroup",),
     "iam": ("CreateRole", "PutRolePolicy", "CreatePolicy"),
     "application-autoscaling": ("RegisterScalableTarget", "PutScalingPolicy"),
+    "s3": (
+        "CreateBucket",
+        "PutBucketPolicy",
+        "PutPublicAccessBlock",
+        "PutBucketLifecycleConfiguration",
+        "PutBucketEncryption",
+        "PutBucketOwnershipControls",
+    ),
 }
 
 
@@ -1003,6 +1011,13 @@ def load_balancer_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     timeout = inputs.get("idleTimeout")
     if isinstance(timeout, int) and not 1 <= timeout <= 4000:
         found.append(("idle_timeout.timeout_seconds", f"{timeout} must be within 1..4000"))
+    logs = inputs.get("accessLogs")
+    if isinstance(logs, Mapping) and logs.get("enabled") is not False:
+        bucket, prefix = logs.get("bucket"), logs.get("prefix")
+        if not _known(bucket) or not bucket:
+            found.append(("access_logs.s3.bucket", "access logs need a bucket"))
+        if isinstance(prefix, str) and ("AWSLogs" in prefix or prefix.startswith("/") or prefix.endswith("/")):
+            found.append(("access_logs.s3.prefix", f"{prefix!r} must not hold AWSLogs nor start or end with /"))
     return found
 
 
@@ -1011,6 +1026,121 @@ def cluster_request(inputs: Mapping[str, Any]) -> Payload:
     payload = _pick(inputs, {"name": "clusterName"})
     _put_each(payload, "settings", inputs.get("settings"), {"name": "name", "value": "value"})
     return _with_tags(payload, inputs, "key", "value", "tags")
+
+
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+BUCKET_POLICY_MAX = 20480
+
+
+def bucket_request(inputs: Mapping[str, Any]) -> Payload:
+    """S3 CreateBucket from `aws.s3.Bucket` inputs."""
+    return _pick(inputs, {"bucket": "Bucket"})
+
+
+def bucket_name_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Bucket names (S3 user guide): 3-63 lowercase letters, digits, dots and hyphens, alphanumeric at both ends,
+    no two adjacent dots, not shaped like an IP address."""
+    name = inputs.get("bucket")
+    if not isinstance(name, str) or name == UNKNOWN:
+        return []
+    if (
+        not _BUCKET_NAME.fullmatch(name)
+        or ".." in name
+        or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name)
+        or name.startswith("xn--")
+    ):
+        return [
+            ("Bucket", f"{name!r} must be 3-63 lowercase letters, digits, dots or hyphens, alphanumeric at both ends")
+        ]
+    return []
+
+
+def _bucket_policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = _pick(inputs, {"bucket": "Bucket", "policy": "Policy"})
+    found = validate_request("s3", "PutBucketPolicy", request)
+    if _known(inputs.get("policy")):
+        problems = policy_document_problems(inputs["policy"], trust=True, limit=BUCKET_POLICY_MAX)
+        found += [(_join("Policy", p), m) for p, m in problems]
+    return found
+
+
+def public_access_block_request(inputs: Mapping[str, Any]) -> Payload:
+    """S3 PutPublicAccessBlock from `aws.s3.BucketPublicAccessBlock` inputs."""
+    payload = _pick(inputs, {"bucket": "Bucket"})
+    payload["PublicAccessBlockConfiguration"] = _pick(
+        inputs,
+        {
+            "blockPublicAcls": "BlockPublicAcls",
+            "ignorePublicAcls": "IgnorePublicAcls",
+            "blockPublicPolicy": "BlockPublicPolicy",
+            "restrictPublicBuckets": "RestrictPublicBuckets",
+        },
+    )
+    return payload
+
+
+def lifecycle_configuration_request(inputs: Mapping[str, Any]) -> Payload:
+    """S3 PutBucketLifecycleConfiguration from `aws.s3.BucketLifecycleConfiguration` inputs."""
+    payload = _pick(inputs, {"bucket": "Bucket"})
+    rules: list[Payload] = []
+    for rule in inputs.get("rules") or []:
+        if not isinstance(rule, Mapping):
+            continue
+        item = _pick(rule, {"id": "ID", "status": "Status"})
+        _put(item, "Filter", rule.get("filter"), {"prefix": "Prefix"})
+        _put(item, "Expiration", rule.get("expiration"), {"days": "Days"})
+        _put(
+            item,
+            "AbortIncompleteMultipartUpload",
+            rule.get("abortIncompleteMultipartUpload"),
+            {"daysAfterInitiation": "DaysAfterInitiation"},
+        )
+        rules.append(item)
+    payload["LifecycleConfiguration"] = {"Rules": rules}
+    return payload
+
+
+def lifecycle_configuration_rules(request: Payload) -> list[tuple[str, str]]:
+    """Lifecycle rules (S3 user guide): status Enabled or Disabled, and expiry days of at least 1."""
+    found: list[tuple[str, str]] = []
+    for index, rule in enumerate(request["LifecycleConfiguration"]["Rules"]):
+        where = f"LifecycleConfiguration.Rules[{index}]"
+        if rule.get("Status") not in ("Enabled", "Disabled"):
+            found.append((f"{where}.Status", f"{_short(rule.get('Status'))} must be Enabled or Disabled"))
+        days = (rule.get("Expiration") or {}).get("Days")
+        if days is not None and (not isinstance(days, int) or days < 1):
+            found.append((f"{where}.Expiration.Days", f"{_short(days)} must be a whole number of days, at least 1"))
+    return found
+
+
+def encryption_request(inputs: Mapping[str, Any]) -> Payload:
+    """S3 PutBucketEncryption from `aws.s3.BucketServerSideEncryptionConfiguration` inputs."""
+    payload = _pick(inputs, {"bucket": "Bucket"})
+    rules = []
+    for rule in inputs.get("rules") or []:
+        if isinstance(rule, Mapping):
+            item: Payload = {}
+            _put(
+                item,
+                "ApplyServerSideEncryptionByDefault",
+                rule.get("applyServerSideEncryptionByDefault"),
+                {"sseAlgorithm": "SSEAlgorithm", "kmsMasterKeyId": "KMSMasterKeyID"},
+            )
+            if isinstance(rule.get("bucketKeyEnabled"), bool):
+                item["BucketKeyEnabled"] = rule["bucketKeyEnabled"]
+            rules.append(item)
+    payload["ServerSideEncryptionConfiguration"] = {"Rules": rules}
+    return payload
+
+
+def ownership_request(inputs: Mapping[str, Any]) -> Payload:
+    """S3 PutBucketOwnershipControls from `aws.s3.BucketOwnershipControls` inputs."""
+    payload = _pick(inputs, {"bucket": "Bucket"})
+    rule = inputs.get("rule")
+    payload["OwnershipControls"] = {
+        "Rules": [_pick(rule, {"objectOwnership": "ObjectOwnership"})] if isinstance(rule, Mapping) else []
+    }
+    return payload
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1118,6 +1248,15 @@ def _load_balancer(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return validate_request("elbv2", "CreateLoadBalancer", load_balancer_request(inputs)) + load_balancer_rules(inputs)
 
 
+def _bucket(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return validate_request("s3", "CreateBucket", bucket_request(inputs)) + bucket_name_rules(inputs)
+
+
+def _lifecycle_configuration(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = lifecycle_configuration_request(inputs)
+    return validate_request("s3", "PutBucketLifecycleConfiguration", request) + lifecycle_configuration_rules(request)
+
+
 def _cluster(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     found = validate_request("ecs", "CreateCluster", cluster_request(inputs))
     name = inputs.get("name")
@@ -1149,6 +1288,18 @@ CHECKS: dict[str, Check] = {
     ),
     "aws:appautoscaling/policy:Policy": _request_check(
         "application-autoscaling", "PutScalingPolicy", scaling_policy_request
+    ),
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:s3/bucketPolicy:BucketPolicy": _bucket_policy,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _request_check(
+        "s3", "PutPublicAccessBlock", public_access_block_request
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _lifecycle_configuration,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _request_check(
+        "s3", "PutBucketEncryption", encryption_request
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _request_check(
+        "s3", "PutBucketOwnershipControls", ownership_request
     ),
 }
 

@@ -401,6 +401,17 @@ def _scaling_policy(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: 
     return {"arn": mocks._arn("autoscaling", f"scalingPolicy:{_suffix(args.name, length=24)}:resource/{name}")}
 
 
+def _bucket(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    bucket = args.inputs.get("bucket") or name
+    return {
+        "id": bucket,
+        "bucket": bucket,
+        "arn": f"arn:aws:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "region": mocks.region,
+    }
+
+
 def _rule(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
     return {"arn": mocks._arn("elasticloadbalancing", f"listener-rule/app/{_suffix(args.name, length=16)}")}
 
@@ -423,6 +434,7 @@ _OUTPUTS: dict[str, Callable[[EcsMocks, pulumi_mocks.MockResourceArgs, str], dic
     "aws:route53/record:Record": _record,
     "aws:appautoscaling/target:Target": _scaling_target,
     "aws:appautoscaling/policy:Policy": _scaling_policy,
+    "aws:s3/bucket:Bucket": _bucket,
 }
 
 
