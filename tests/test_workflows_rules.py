@@ -10,7 +10,6 @@ import functools
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,12 @@ from ecsdelivery.config import list_environments
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / ".github"
 WORKFLOWS = GITHUB / "workflows"
-SETUP_ACTION = "./.github/actions/setup-ecsdelivery"
+SETUP_ACTION = "$/.github/actions/setup-ecsdelivery"
+DEPLOY = "$/.github/workflows/reusable-deploy.yml"
 
 EXPECTED = {
+    "hotfix-enabled.yml",
+    "reusable-deploy.yml",
     "feature-branch.yml",
     "preview-cleanup.yml",
     "main-branch.yaml",
@@ -97,7 +99,7 @@ def steps_using(job: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
 # --- the CLI calls ----------------------------------------------------------------------------------------------
 
 _CALL = re.compile(r"python -m ecsdelivery\b([^|;&>)\n]*)")
-_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+_VAR = re.compile(r"\$\{(\w+)([%#][^}]*)?\}|\$(\w+)")
 
 #: Sample values for the shell variables the workflows pass to the CLI.
 SAMPLES = {
@@ -112,7 +114,22 @@ SAMPLES = {
     "TAG": "sha-0123456789abcdef0123456789abcdef01234567",
     "COMMIT": "0123456789abcdef0123456789abcdef01234567",
     "env": "dev",
+    "DEPLOYED": "111111111111.dkr.ecr.us-east-1.amazonaws.com/acme/web@sha256:" + "b" * 64,
+    "RELEASE": "v1.4.1",
+    "STACKS": "stacks",
 }
+
+
+def _expand(match: re.Match[str]) -> str:
+    """A sample value, with the two parameter expansions the workflows use (`${X%@*}`, `${X#*@}`)."""
+    name, operator, bare = match.group(1), match.group(2), match.group(3)
+    value = SAMPLES[name or bare]
+    if operator == "%@*":
+        return value.rsplit("@", 1)[0]
+    if operator == "#*@":
+        return value.split("@", 1)[1]
+    assert operator is None, f"unknown expansion {match.group(0)}"
+    return value
 
 
 def cli_calls() -> list[tuple[str, str, list[str]]]:
@@ -122,9 +139,9 @@ def cli_calls() -> list[tuple[str, str, list[str]]]:
         joined = script.replace("\\\n", " ")
         for match in _CALL.finditer(joined):
             text = match.group(1)
-            unknown = {a or b for a, b in _VAR.findall(text)} - SAMPLES.keys()
+            unknown = {a or c for a, _b, c in _VAR.findall(text)} - SAMPLES.keys()
             assert not unknown, f"{name}:{job_id}: add a sample value for {sorted(unknown)}"
-            text = _VAR.sub(lambda m: SAMPLES[m.group(1) or m.group(2)], text)
+            text = _VAR.sub(_expand, text)
             calls.append((name, job_id, shlex.split(text)))
     return calls
 
@@ -144,14 +161,10 @@ def test_every_cli_call_parses() -> None:
         assert args.command is not None, argv
     seen = {tuple(argv[:2]) for _name, _job, argv in calls}
     for expected in [
-        ("up", "dev"),
+        ("up", SAMPLES["ENVIRONMENT"]),
         ("up", "preview"),
-        ("up", "prod"),
         ("diff", "preview"),
         ("destroy", "preview"),
-        ("promote", "dev"),
-        ("promote", "staging"),
-        ("rollback", "prod"),
         ("image", "tag"),
         ("image", "resolve"),
         ("validate",),
@@ -213,7 +226,8 @@ def test_triggers() -> None:
     assert on["schedule"][0]["cron"]
 
     assert triggers(load("main-branch.yaml")) == {"push": {"branches": ["main"]}}
-    assert triggers(load("release.yaml")) == {"release": {"types": ["published"]}}
+    assert triggers(load("release.yaml")) == {"release": {"types": ["prereleased", "released"]}}
+    assert triggers(load("hotfix-enabled.yml")) == {"release": {"types": ["released"]}}
     assert "pull_request" in triggers(load("validate.yml"))
     assert "pull_request_target" in triggers(load("labeler.yaml"))
 
@@ -248,119 +262,74 @@ def _deploy_target(argv: list[str]) -> str | None:
     return None
 
 
-def test_deploy_jobs_are_bound_to_their_environment_and_role() -> None:
-    docs = all_workflows()
-    checked = 0
-    for name, job_id, argv in cli_calls():
-        target = _deploy_target(argv)
-        if target is None or name == "action.yml":
-            continue
-        job = jobs(docs[name])[job_id]
-        environment = env_name(job)
-        role = " ".join(str(s.get("with", {}).get("role-to-assume", "")) for s in steps_using(job, SETUP_ACTION))
-        if name == "rollback.yml":
-            assert environment == "${{ inputs.environment }}"
-            for stage in ("DEV", "STAGING", "PROD"):
-                assert f"vars.AWS_ROLE_{stage}" in role
-        else:
-            assert environment == target, f"{name}:{job_id} changes {target} but runs in environment {environment}"
-            assert role == f"${{{{ vars.AWS_ROLE_{target.upper()} }}}}", f"{name}:{job_id} assumes {role!r}"
-        checked += 1
-    assert checked >= 8
-
-
-def test_release_promotes_staging_then_prod() -> None:
-    staging, prod = jobs(load("release.yaml"))["staging"], jobs(load("release.yaml"))["prod"]
-    assert env_name(staging) == "staging" and env_name(prod) == "prod"
-    assert prod["needs"] == "staging"
-    assert (
-        'promote dev staging --release "$VERSION" --expect-image "sha-${COMMIT}" --yes' in staging["steps"][-1]["run"]
-    )
-    assert 'promote staging prod --expect-image "sha-${COMMIT}" --yes' in prod["steps"][-1]["run"]
-    for job in (staging, prod):
-        assert job["env"]["VERSION"] == "${{ github.event.release.tag_name }}"
-        (checkout,) = steps_using(job, "actions/checkout@")
-        assert checkout["with"]["ref"] == "${{ github.event.release.tag_name }}"
-        assert "fetch-depth" not in checkout["with"]  # the release tag is fetched with its commit
-
-
-def test_every_promotion_in_a_workflow_is_guarded() -> None:
-    """A promotion deploys whatever SRC runs at that moment: in CI it must name the image it expects."""
-    promotions = [(name, job_id, argv) for name, job_id, argv in cli_calls() if argv[0] == "promote"]
-    assert len(promotions) >= 2
-    for name, job_id, argv in promotions:
-        assert "--expect-image" in argv, f"{name}:{job_id}: `promote` without --expect-image"
-        assert argv[argv.index("--expect-image") + 1] == f"sha-{SAMPLES['COMMIT']}", f"{name}:{job_id}"
-
-
-def test_release_expects_the_image_of_the_tag_commit(tmp_path: Path) -> None:
-    """Run release.yaml's promote scripts in a repository where main moved on after the (annotated) release tag,
-    with a `python` that records its arguments: both promotions expect `sha-<the tag's commit>`."""
-    git = shutil.which("git")
-    if git is None:
-        pytest.skip("git is not installed")
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1"}
-    env |= {f"GIT_{who}_{what}": "t" for who in ("AUTHOR", "COMMITTER") for what in ("NAME", "EMAIL")}
-    repo = tmp_path / "repo"
-
-    def run_git(*args: str) -> str:
-        done = subprocess.run([git, "-C", str(repo), *args], env=env, check=True, capture_output=True, text=True)
-        return done.stdout.strip()
-
-    repo.mkdir()
-    run_git("init", "-q")
-    run_git("commit", "-q", "--allow-empty", "-m", "release")
-    released = run_git("rev-parse", "HEAD")
-    run_git("tag", "-a", "v1.4.0", "-m", "v1.4.0")
-    run_git("commit", "-q", "--allow-empty", "-m", "landed after the release")
-    assert run_git("rev-parse", "HEAD") != released
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    log = tmp_path / "calls.txt"
-    (bin_dir / "python").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\n')
-    (bin_dir / "python").chmod(0o755)
-    for job_id in ("staging", "prod"):
-        subprocess.run(
-            [
-                "bash",
-                "--noprofile",
-                "--norc",
-                "-eo",
-                "pipefail",
-                "-c",
-                jobs(load("release.yaml"))[job_id]["steps"][-1]["run"],
-            ],
-            cwd=repo,
-            env={**env, "PATH": f"{bin_dir}{os.pathsep}{env['PATH']}", "VERSION": "v1.4.0"},
-            check=True,
-            capture_output=True,
-        )
-    assert log.read_text().splitlines() == [
-        f"-m ecsdelivery promote dev staging --release v1.4.0 --expect-image sha-{released} --yes",
-        f"-m ecsdelivery promote staging prod --expect-image sha-{released} --yes",
+def deploy_calls() -> list[tuple[str, str, dict[str, Any]]]:
+    """(file, job id, job) for every job that deploys through the reusable deploy workflow."""
+    return [
+        (name, job_id, job)
+        for name, doc in all_workflows().items()
+        for job_id, job in jobs(doc).items()
+        if job.get("uses") == DEPLOY
     ]
 
 
+def test_deploy_jobs_are_bound_to_their_environment_and_role() -> None:
+    """Every dev/staging/prod change runs in reusable-deploy.yml, in the GitHub environment it deploys, with that
+    environment's role and no other (an unknown environment gets no role at all)."""
+    for name, job_id, argv in cli_calls():
+        target = _deploy_target(argv)
+        if target in ("dev", "staging", "prod") or (target and target.startswith("$")):
+            assert name == "reusable-deploy.yml", f"{name}:{job_id} deploys {target} outside reusable-deploy.yml"
+    (deploy,) = jobs(load("reusable-deploy.yml")).values()
+    assert env_name(deploy) == "${{ inputs.environment }}"
+    (setup,) = steps_using(deploy, SETUP_ACTION)
+    role = setup["with"]["role-to-assume"]
+    for stage in ("dev", "staging", "prod"):
+        assert f"inputs.environment == '{stage}' && vars.AWS_ROLE_{stage.upper()}" in role
+    assert role.endswith("|| '' }}"), role
+    first_run = next(step for step in deploy["steps"] if "run" in step)
+    assert deploy["steps"].index(first_run) < deploy["steps"].index(setup), "check inputs before assuming a role"
+    assert len(deploy_calls()) >= 5
+
+
+def test_release_deploys_the_release_commit_to_staging_then_prod() -> None:
+    """Not what dev runs: the image main built from the release's own commit, by digest, tagged as the release."""
+    release = jobs(load("release.yaml"))
+    staging, prod = release["staging"], release["prod"]
+    assert staging["with"]["environment"] == "staging" and prod["with"]["environment"] == "prod"
+    assert staging["with"]["image"] == "${{ vars.ECR_REPOSITORY }}:sha-${{ github.sha }}"
+    assert staging["with"]["release-tag"] == "${{ github.event.release.tag_name }}"
+    assert prod["needs"] == "staging"
+    assert prod["with"]["image"] == "${{ needs.staging.outputs.image }}"
+    assert prod["if"] == "github.event.action == 'released'"
+    outputs = triggers(load("reusable-deploy.yml"))["workflow_call"]["outputs"]
+    assert outputs["image"]["value"] == "${{ jobs.deploy.outputs.image }}"
+
+
+def test_no_workflow_promotes_what_an_environment_happens_to_run() -> None:
+    assert not [call for call in cli_calls() if call[2][0] == "promote"]
+
+
 def test_hotfix_release_deploys_its_own_build_not_a_promotion() -> None:
-    """No race to guard: the hotfix job tags and deploys the digest its own build pushed, never what an
-    environment happens to run."""
-    prod = jobs(load("hotfix-release.yml"))["prod"]
-    assert "build" in prod["needs"]
-    assert prod["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
-    assert prod["env"]["DIGEST"] == "${{ needs.build.outputs.digest }}"
-    runs = "\n".join(s.get("run", "") for s in prod["steps"])
-    assert 'image tag "$REPOSITORY" "$DIGEST" "$VERSION"' in runs
-    assert 'up prod --image "$IMAGE" --yes' in runs
-    assert "promote" not in runs
+    """The hotfix job tags and deploys the digest its own build pushed (by its full registry URL, so the tag is
+    written in the registry account), never what an environment happens to run; creating the branch runs nothing."""
+    doc = load("hotfix-release.yml")
+    prod = jobs(doc)["prod"]
+    assert "build" in prod["needs"] and prod["uses"] == DEPLOY
+    assert prod["with"]["image"] == "${{ needs.build.outputs.image }}"
+    assert prod["with"]["release-tag"] == "${{ needs.version.outputs.version }}"
+    for job_id in ("test", "build", "version"):
+        assert jobs(doc)[job_id]["if"] == "${{ !github.event.created }}", job_id
+    (deploy,) = jobs(load("reusable-deploy.yml")).values()
+    runs = "\n".join(s.get("run", "") for s in deploy["steps"])
+    assert 'image tag "${DEPLOYED%@*}" "${DEPLOYED#*@}" "$RELEASE"' in runs
 
 
 def test_main_deploys_dev_by_digest_then_drafts_release() -> None:
     main = jobs(load("main-branch.yaml"))
     deploy = main["deploy-dev"]
-    assert env_name(deploy) == "dev"
+    assert deploy["uses"] == DEPLOY and deploy["with"]["environment"] == "dev"
     assert set(deploy["needs"]) == {"test", "build"}
-    assert deploy["env"]["IMAGE"] == "${{ needs.build.outputs.image }}"
-    assert any('up dev --image "$IMAGE" --yes' in s.get("run", "") for s in deploy["steps"])
+    assert deploy["with"]["image"] == "${{ needs.build.outputs.image }}"
     draft = main["draft-release"]
     assert draft["needs"] == "deploy-dev"
     (drafter,) = steps_using(draft, "release-drafter/release-drafter@")
@@ -439,36 +408,31 @@ def _concurrency(doc: dict[str, Any], job: dict[str, Any]) -> dict[str, Any] | N
     return value
 
 
-def test_prod_never_cancels_in_progress() -> None:
-    found = 0
+def test_deploys_never_cancel_in_progress() -> None:
+    """Deploys of an environment share `deploy-<env>` (a rollback `rollback-<env>`: it must not queue behind a
+    deploy waiting for approval) and are never cancelled half-way."""
+    for name, job_id, job in deploy_calls():
+        concurrency = job["concurrency"]
+        environment = job["with"]["environment"]
+        stage = "${{ inputs.environment }}" if environment.startswith("$") else environment
+        expected = f"rollback-{stage}" if name == "rollback.yml" else f"deploy-{stage}"
+        assert concurrency == {"group": expected, "cancel-in-progress": False}, f"{name}:{job_id}"
     for name, doc in all_workflows().items():
-        for job_id, job in jobs(doc).items():
-            environment = env_name(job)
-            if environment not in ("prod", "${{ inputs.environment }}"):
-                continue
-            concurrency = _concurrency(doc, job)
-            assert concurrency is not None, f"{name}:{job_id} deploys prod without a concurrency group"
-            assert concurrency["cancel-in-progress"] is False, f"{name}:{job_id} may cancel a prod deploy"
-            found += 1
-            if "concurrency" in doc:
-                assert doc["concurrency"]["cancel-in-progress"] is False
-    assert found >= 3
+        if any(job.get("uses") == DEPLOY for job in jobs(doc).values()):
+            assert "concurrency" not in doc or doc["concurrency"]["cancel-in-progress"] is False, name
 
 
-def test_shared_environments_deploy_one_at_a_time_without_cancelling() -> None:
-    for name, doc in all_workflows().items():
-        for job_id, job in jobs(doc).items():
-            if env_name(job) in ("dev", "staging", "prod"):
-                concurrency = _concurrency(doc, job)
-                assert concurrency is not None and concurrency["cancel-in-progress"] is False, f"{name}:{job_id}"
-                assert concurrency["group"] == f"deploy-{env_name(job)}"
-
-
-def test_previews_cancel_in_progress_per_pr() -> None:
+def test_previews_are_never_cancelled_half_way() -> None:
+    """A new push cancels the PR's tests and build, never a running preview deploy or the cleanup's destroy."""
+    destroy = jobs(load("preview-cleanup.yml"))["destroy"]
     for name in ("feature-branch.yml", "hotfix-branch.yml"):
-        concurrency = load(name)["concurrency"]
-        assert concurrency["cancel-in-progress"] is True
-        assert concurrency["group"].startswith("preview-${{ github.event.pull_request.number }}")
+        doc = load(name)
+        assert "concurrency" not in doc, f"{name}: a run-level group cancels the preview deploy with the run"
+        group = "preview-${{ github.event.pull_request.number }}"
+        assert jobs(doc)["preview"]["concurrency"] == {"group": group, "cancel-in-progress": False}
+        assert destroy["concurrency"] == {"group": group, "cancel-in-progress": False}
+        for job_id in ("test", "build"):
+            assert jobs(doc)[job_id]["concurrency"]["cancel-in-progress"] is True
 
 
 # --- permissions ------------------------------------------------------------------------------------------------
@@ -495,13 +459,21 @@ def _needed_writes(job: dict[str, Any]) -> set[str]:
         run = str(step.get("run", ""))
         if uses.startswith("actions/labeler@") or "createComment" in script or "gh pr create" in run:
             needed.add("pull-requests")
+        if uses.startswith("actions/labeler@"):
+            needed.add("issues")  # creating a missing label is an issues-API call
+        if "/deployments/" in run:
+            needed.add("deployments")
+        if "gh workflow run" in run:
+            needed.add("actions")
+        if "/git/refs" in run:
+            needed.add("contents")
         if uses.startswith("release-drafter/release-drafter@") or "gh release create" in run:
             needed.add("contents")
     return needed
 
 
 def _called_writes(uses: str) -> set[str]:
-    called = load(uses.removeprefix("./.github/workflows/"))
+    called = load(uses.removeprefix("$/.github/workflows/"))
     return set().union(*(_writes(job.get("permissions")) for job in jobs(called).values()))
 
 
@@ -544,8 +516,9 @@ def test_every_action_is_pinned_by_commit_with_a_version_comment() -> None:
             if not match:
                 continue
             ref, comment = match.group(1), match.group(2) or ""
-            if ref.startswith("./"):
-                assert (ROOT / ref.split("@")[0]).exists(), f"{path.name}:{number}: {ref} does not exist"
+            assert not ref.startswith("./"), f"{path.name}:{number}: use `$/` (this repository at the running commit)"
+            if ref.startswith("$/"):
+                assert (ROOT / ref.removeprefix("$/")).exists(), f"{path.name}:{number}: {ref} does not exist"
                 continue
             assert _PINNED.fullmatch(ref), f"{path.name}:{number}: {ref} is not pinned by a 40-hex commit"
             assert re.fullmatch(r"# v\d+\.\d+\.\d+", comment.strip()), f"{path.name}:{number}: add `# vX.Y.Z`"

@@ -103,6 +103,10 @@ class Driver:
     def resolve_image(self, ref: str, cfg: StackConfig) -> str:
         """`repo@sha256:...` for a reference; a tag is resolved through ECR (missing image: exit 4)."""
         parsed = parse_image_ref(ref)
+        if parsed.registry is None:
+            # A bare name (acme/web) lives in the stack's registry account, not the caller's own registry.
+            registry = cfg.repository_url.split("/", 1)[0]
+            parsed = parse_image_ref(f"{registry}/{ref}")
         if parsed.digest:
             return f"{parsed.repository_url}@{parsed.digest}"
         client = self.workspace.aws().ecr(parsed.region or cfg.ecr.region or cfg.region)
