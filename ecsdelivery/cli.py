@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -56,7 +57,7 @@ def _at_least_one(what: str) -> Callable[[str], int]:
     """An argparse type for whole numbers from 1: `--pr 0` or `--parallel x` is one usage line (exit 2)."""
 
     def parse(text: str) -> int:
-        if text.strip().isdigit() and int(text) >= 1:
+        if re.fullmatch(r"[0-9]{1,18}", text) and int(text) >= 1:
             return int(text)
         raise argparse.ArgumentTypeError(f"expected {what} (a whole number from 1), got {text!r}")
 

@@ -38,7 +38,7 @@ LIMITS: dict[str, int] = {
 
 HASH_LENGTH = 6
 _INVALID = re.compile(r"[^a-z0-9-]+")
-_PR_ATTRIBUTE = re.compile(r"^pr-(\d+)$")
+_PR_ATTRIBUTE = re.compile(r"pr-([0-9]+)")
 
 
 def _normalise(part: str) -> str:
@@ -94,7 +94,7 @@ class Label:
     def pr_number(self) -> int | None:
         """The pull request number when an attribute is `pr-<N>`."""
         for attribute in self.attributes:
-            match = _PR_ATTRIBUTE.match(attribute)
+            match = _PR_ATTRIBUTE.fullmatch(attribute)
             if match:
                 return int(match.group(1))
         return None

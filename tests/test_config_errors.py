@@ -126,7 +126,7 @@ CASES = [
         "platform:\n  mode: stack\n  stack: 5\n",
         {},
         "stacks/env.yaml:4: platform.stack: ",
-        "valid string",
+        "'5' does not match the pattern",
     ),
     (
         "platform-key-of-other-mode",

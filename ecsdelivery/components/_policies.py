@@ -23,7 +23,7 @@ EXEC_ACTIONS = (
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 # A Secrets Manager ARN ends in "-" and six random characters AWS appends to the secret's name.
-_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+_SECRET_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}\Z")
 
 
 def document(statements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -190,7 +190,7 @@ def cross_account_pull_policy(account_ids: Sequence[str]) -> dict[str, Any]:
     if not account_ids:
         raise ValueError("cross_account_pull_policy needs at least one account id")
     for account in account_ids:
-        if not re.fullmatch(r"\d{12}", account):
+        if not re.fullmatch(r"[0-9]{12}", account):
             raise ValueError(f"not a 12-digit AWS account id: {account!r}")
     principals = [f"arn:aws:iam::{a}:root" for a in sorted(set(account_ids))]
     return document(

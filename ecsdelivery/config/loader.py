@@ -24,7 +24,7 @@ import os
 import re
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ _PLATFORM_MODES = ("create", "stack", "existing")
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_FLOW_DEPTH = 64
 _MAX_NODES = 20_000  # guards against alias bombs ("billion laughs")
-_PREVIEW_STACK = re.compile(r"^pr-(\d+)$")
+_PREVIEW_STACK = re.compile(r"pr-([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def _display(path: Path) -> str:
 # --- interpolation -------------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\$\$\{|\$\{(?P<body>[^}]*)\}|\$\{")
-_REFERENCE = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?$", re.DOTALL)
+_REFERENCE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>.*))?", re.DOTALL)
 
 
 def interpolate(value: str, variables: Mapping[str, str]) -> tuple[str, list[str]]:
@@ -90,7 +90,7 @@ def interpolate(value: str, variables: Mapping[str, str]) -> tuple[str, list[str
         if body is None:
             problems.append("unterminated '${' (write '$${' for a literal '${')")
             return token
-        reference = _REFERENCE.match(body)
+        reference = _REFERENCE.fullmatch(body)
         if reference is None:
             problems.append(f"'${{{body}}}' is not a variable reference; use ${{NAME}} or ${{NAME:-default}}")
             return token
@@ -113,6 +113,8 @@ def interpolate(value: str, variables: Mapping[str, str]) -> tuple[str, list[str
 class _Document:
     data: Any
     locations: dict[KeyPath, Location]
+    # The text of plain scalars YAML 1.1 read as something else (`012345` -> 5349, `on` -> true), by key path.
+    written: dict[KeyPath, str] = field(default_factory=dict)
 
 
 class _Reader:
@@ -123,6 +125,7 @@ class _Reader:
         self.variables = variables
         self.problems = problems
         self.locations: dict[KeyPath, Location] = {}
+        self.written: dict[KeyPath, str] = {}
         self.nodes = 0
 
     def problem(self, line: int, path: KeyPath, message: str) -> None:
@@ -163,26 +166,56 @@ class _Reader:
         if not isinstance(data, dict):
             self.problem(1, (), f"a stack file is a mapping of keys, not {_type_name(data)}")
             return None
-        return _Document(data, self.locations)
+        return _Document(data, self.locations, self.written)
+
+    def pairs(self, node: yaml.MappingNode, path: KeyPath, *, report: bool) -> list[tuple[yaml.Node, yaml.Node]]:
+        """The key/value nodes of a mapping with YAML merge keys applied (`<<: *base` or `<<: [*a, *b]`).
+
+        Keys written in the mapping win over merged ones, and an earlier merged mapping over a later one, as
+        YAML specifies; a key written twice in the same mapping is a problem (reported once, where it is).
+        """
+        own: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        sources: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                members = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                if not all(isinstance(member, yaml.MappingNode) for member in members):
+                    if report:
+                        self.problem(line, path, "'<<' merges a mapping or a list of mappings (e.g. <<: *base)")
+                    continue
+                sources.extend(members)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                if report:
+                    self.problem(line, path, "keys must be plain strings")
+                continue
+            # The key's text as written: YAML 1.1 would turn `on:` or `yes:` into booleans.
+            key = str(key_node.value)
+            if key in own:
+                if report:
+                    first = own[key][0].start_mark.line + 1
+                    self.problem(line, (*path, key), f"duplicate key (also line {first})")
+                continue
+            own[key] = (key_node, value_node)
+        merged: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for source in sources:
+            self.nodes += 1
+            if self.nodes > _MAX_NODES:
+                raise yaml.YAMLError(f"more than {_MAX_NODES} values (too many aliases?)")
+            for key_node, value_node in self.pairs(source, path, report=False):
+                merged.setdefault(str(key_node.value), (key_node, value_node))
+        return [pair for key, pair in merged.items() if key not in own] + list(own.values())
 
     def convert(self, loader: Any, node: yaml.Node, path: KeyPath) -> Any:
         self.nodes += 1
         if self.nodes > _MAX_NODES:
             raise yaml.YAMLError(f"more than {_MAX_NODES} values (too many aliases?)")
         if isinstance(node, yaml.MappingNode):
-            loader.flatten_mapping(node)  # YAML merge keys (<<: *anchor)
             result: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                line = key_node.start_mark.line + 1
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self.problem(line, path, "keys must be plain strings")
-                    continue
-                # The key's text as written: YAML 1.1 would turn `on:` or `yes:` into booleans.
+            for key_node, value_node in self.pairs(node, path, report=True):
                 key = str(key_node.value)
-                if key in result:
-                    self.problem(line, (*path, key), f"duplicate key (also line {self.locations[(*path, key)].line})")
-                    continue
-                self.locations[(*path, key)] = Location(self.display, line)
+                self.locations[(*path, key)] = Location(self.display, key_node.start_mark.line + 1)
                 result[key] = self.convert(loader, value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
@@ -192,6 +225,9 @@ class _Reader:
                 items.append(self.convert(loader, item, (*path, index)))
             return items
         value = loader.construct_object(node, deep=True)
+        if not node.style and value is not None and not isinstance(value, str):  # plain: None, or "" (libyaml)
+            # A plain scalar YAML 1.1 turned into something else: keep the text for keys that take text.
+            self.written[path] = str(node.value)
         if isinstance(value, str) and "$" in value:
             value, problems = interpolate(value, self.variables)
             for message in problems:
@@ -270,7 +306,13 @@ def _merge_documents(base: _Document, over: _Document) -> _Document:
         if not any(path[:n] in replaced for n in range(1, len(path)))
     }
     locations.update(over.locations)
-    return _Document(data, locations)
+    written = {
+        path: text
+        for path, text in base.written.items()
+        if path not in over.locations and not any(path[:n] in replaced for n in range(1, len(path)))
+    }
+    written.update(over.written)
+    return _Document(data, locations, written)
 
 
 def _load_file(
@@ -314,7 +356,81 @@ def _load_file(
             merged = _merge_documents(merged, imported)
     for path_key in [k for k in document.locations if k and k[0] == "import"]:
         del document.locations[path_key]
+    for path_key in [k for k in document.written if k and k[0] == "import"]:
+        del document.written[path_key]
     return _merge_documents(merged, document)
+
+
+# --- values as written ----------------------------------------------------------------------------------------
+
+# How a number in a stack file is written when YAML 1.1 and the reader agree on it: plain decimal.
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def _kinds_at(path: KeyPath) -> set[type]:
+    """The scalar types (str, int, bool) the models accept at a data key path; empty when the path is unknown."""
+    current: list[Any] = [StackConfig]
+    for element in path:
+        following: list[Any] = []
+        for candidate in current:
+            origin = typing.get_origin(candidate)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                field_info = candidate.model_fields.get(str(element))
+                if field_info is not None:
+                    following.extend(_unwrap(field_info.annotation))
+            elif (origin is list and isinstance(element, int)) or (origin is dict and isinstance(element, str)):
+                following.extend(_unwrap(typing.get_args(candidate)[-1]))
+        current = following
+    kinds: set[type] = set()
+    for candidate in current:
+        if typing.get_origin(candidate) is typing.Literal:
+            kinds.update(type(arg) for arg in typing.get_args(candidate))
+        elif candidate in (str, int, bool, float):
+            kinds.add(candidate)
+    return kinds
+
+
+def _set(data: Any, path: KeyPath, value: Any) -> None:
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+def _get(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def values_as_written(document: _Document) -> list[str]:
+    """Give every key the value its text says, not what YAML 1.1 made of it; returns the problems.
+
+    Keys that take text get the plain scalar exactly as written (`ZIP: 012345` stays "012345", `TIME: 12:30:00`
+    stays "12:30:00", `VERSION: 1.10` stays "1.10", `FLAG: on` stays "on"). A number key refuses what is not a
+    plain decimal number (`012` is 10 to YAML 1.1 and 12 to a reader; `1:30` is 90), a number key refuses
+    `true`, and a true/false key refuses a number, each with a line saying how to write it.
+    """
+    problems: list[str] = []
+    for path, text in document.written.items():
+        try:
+            value = _get(document.data, path)
+        except (KeyError, IndexError, TypeError):
+            continue
+        kinds = _kinds_at(path)
+        where = _nearest(path, document.locations)
+        if str in kinds and not kinds & {int, bool, float}:
+            _set(document.data, path, text)
+        elif isinstance(value, bool) and kinds and bool not in kinds:
+            problems.append(f"{where}: {format_path(path)}: {text} is a boolean; write a number")
+        elif isinstance(value, int) and not isinstance(value, bool) and int in kinds:
+            if not _PLAIN_INT.fullmatch(text):
+                problems.append(
+                    f"{where}: {format_path(path)}: {text!r} is {value} to YAML 1.1 and may not be what you meant; "
+                    "write the number in plain decimal"
+                )
+        elif isinstance(value, int | float) and not isinstance(value, bool) and kinds == {bool}:
+            problems.append(f"{where}: {format_path(path)}: {text} is a number; write true or false")
+    return problems
 
 
 # --- validation errors -> lines ------------------------------------------------------------------------------
@@ -379,7 +495,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
 
 
 _RELATIVE = re.compile(r"^@(?P<path>\S*?): ")
-_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+_PART = re.compile(r"\[([0-9]+)\]|([^.\[\]]+)")
 
 
 def _relative(text: str) -> tuple[tuple[str | int, ...], str]:
@@ -501,7 +617,7 @@ def load_stack(
         config.stack_name                       # "pr-42"
         config.services["web"].routing.host     # "pr-42.preview.example.com"
     """
-    match = _PREVIEW_STACK.match(env)
+    match = _PREVIEW_STACK.fullmatch(env)
     if match:
         if pr is not None and pr != int(match.group(1)):
             raise UsageError(f"stack {env} and --pr {pr} disagree")
@@ -522,6 +638,9 @@ def load_stack(
         problems.append(f"{_nearest(('environment',), document.locations)}: environment: must be 'preview' here")
     if problems:
         raise ConfigError(problems)
+    problems = values_as_written(document)
+    if problems:
+        raise ConfigError([_one_line(p) for p in problems])
     data.setdefault("environment", env)
     data["pr"] = pr
     data["stack_file"] = env

@@ -34,8 +34,8 @@ from ecsdelivery.naming import Label
 
 # --- shared value types -------------------------------------------------------------------------------------
 
-_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 
 def is_host_name(value: str) -> bool:
@@ -48,7 +48,7 @@ def is_host_name(value: str) -> bool:
     labels = value.split(".")
     if labels[0] == "*" and len(labels) > 1:
         labels = labels[1:]
-    return all(_HOST_LABEL.match(label) for label in labels)
+    return all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def _host_name(value: str) -> str:
@@ -64,7 +64,7 @@ def _account_id(value: Any) -> Any:
     # YAML reads an unquoted 12-digit id as an int; accept it when it is still 12 digits.
     if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == 12:
         return str(value)
-    if isinstance(value, str) and not _ACCOUNT.match(value):
+    if isinstance(value, str) and not _ACCOUNT.fullmatch(value):
         raise ValueError(f"{value!r} is not an AWS account id (12 digits, quoted in YAML)")
     return value
 
@@ -176,7 +176,7 @@ class CreatePlatform(_Model):
     mode: Literal["create"] = Field(description="`create`: this stack creates the platform.")
     vpc_cidr: str = Field(
         "10.0.0.0/16",
-        pattern=r"^(\d{1,3}\.){3}\d{1,3}/(1[6-9]|2[0-4])$",
+        pattern=r"^([0-9]{1,3}\.){3}[0-9]{1,3}/(1[6-9]|2[0-4])$",
         description="IPv4 CIDR of the VPC, /16 to /24. Default: 10.0.0.0/16.",
     )
     availability_zones: int = Field(
@@ -205,7 +205,7 @@ class CreatePlatform(_Model):
     )
     certificate_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$",
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]+$",
         description="ACM certificate ARN for the HTTPS listener; without one the load balancer serves HTTP only. "
         "Default: none.",
     )
@@ -258,7 +258,7 @@ class ExistingPlatform(_Model):
         pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Name of the ECS cluster the services join. Required."
     )
     listener_arn: str = Field(
-        pattern=r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/.+$",
+        pattern=r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/.+$",
         description="ARN of the load balancer listener the services' rules attach to. Required.",
     )
     alb_security_group_id: str = Field(
@@ -337,7 +337,7 @@ class SecretRef(_Model):
     ssm: str | None = Field(None, min_length=1, description="SSM parameter name (/app/db-url) or ARN. Default: none.")
     secrets_manager: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$",
+        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
         description="Secrets Manager secret ARN. Default: none.",
     )
     key: str | None = Field(
@@ -457,7 +457,7 @@ class TargetHealthCheck(_Model):
     unhealthy_threshold: int = Field(2, ge=2, le=10, description="Failures before unhealthy, 2-10. Default: 2.")
     matcher: str = Field(
         "200-399",
-        pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$",
+        pattern=r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$",
         description="HTTP codes that count as healthy, e.g. 200 or 200-399. Default: 200-399.",
     )
 
@@ -531,7 +531,12 @@ class ServiceConfig(_Model):
     )
     memory: int = Field(512, description="Task memory in MiB; must fit cpu (see Fargate sizes). Default: 512.")
     architecture: Literal["x86_64", "arm64"] = Field("x86_64", description="x86_64 or arm64. Default: x86_64.")
-    desired_count: int = Field(1, ge=0, le=1000, description="Tasks to run (autoscaling moves it). Default: 1.")
+    desired_count: int = Field(
+        1,
+        ge=0,
+        le=1000,
+        description="Tasks to run (autoscaling moves it). Default: 1, or autoscaling.min when autoscaling is enabled.",
+    )
     autoscaling: AutoscalingConfig = Field(default_factory=AutoscalingConfig, description="Autoscaling.")
     capacity: CapacityConfig = Field(default_factory=CapacityConfig, description="On-demand/Spot split.")
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig, description="Deploy behaviour.")
@@ -589,6 +594,8 @@ class ServiceConfig(_Model):
                 problems.append(f"@containers: containers reserve {container_memory} MiB, the task has {self.memory}")
         if not any(c.essential for c in self.containers):
             problems.append("@containers: at least one container must be essential")
+        if self.autoscaling.enabled and "desired_count" not in self.model_fields_set:
+            self.desired_count = self.autoscaling.min  # the count follows the minimum unless it is set
         if self.autoscaling.enabled and not self.autoscaling.min <= self.desired_count <= self.autoscaling.max:
             problems.append(
                 f"@desired_count: {self.desired_count} is outside autoscaling min..max "
@@ -742,7 +749,7 @@ class StackConfig(_Model):
     environment: StackName = Field(
         description="Stage: dev, staging, prod, shared or preview. Default: the stack file's name."
     )
-    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$", description="AWS region. Required.")
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$", description="AWS region. Required.")
     accounts: list[AccountId] = Field(
         min_length=1,
         description="AWS account ids this environment may deploy to (quoted strings); a deploy with credentials "

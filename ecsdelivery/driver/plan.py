@@ -135,7 +135,7 @@ def parse_open_prs(text: str | None) -> set[int] | None:
         part = part.strip().removeprefix("#")
         if not part:
             continue
-        if not part.isdigit() or int(part) <= 0:
+        if not re.fullmatch(r"[0-9]{1,18}", part) or int(part) <= 0:
             raise UsageError(f"--open-prs takes comma-separated PR numbers, not {part!r}")
         numbers.add(int(part))
     return numbers

@@ -78,7 +78,7 @@ EXPIRY_TAG = re.compile(r"expir", re.IGNORECASE)
 MODERN_TLS = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)")
 RECOMMENDED_TLS = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 #: Environment variable names that look like secrets.
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$", re.IGNORECASE)
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY\Z", re.IGNORECASE)
 #: IAM actions that read secret values.
 SECRET_READS = (
     "ssm:GetParameter",
@@ -88,7 +88,7 @@ SECRET_READS = (
     "secretsmanager:GetSecretValue",
     "secretsmanager:BatchGetSecretValue",
 )
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}\Z")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class RuleContext:
         return replace(
             base,
             environment=str(environment) if isinstance(environment, str) and environment else base.environment,
-            pr=int(pr) if isinstance(pr, str | int) and str(pr).isdigit() else base.pr,
+            pr=int(pr) if isinstance(pr, str | int) and re.fullmatch(r"[0-9]{1,18}", str(pr)) else base.pr,
         )
 
 

@@ -155,7 +155,7 @@ def ordered_containers(service: ServiceConfig) -> list[ContainerConfig]:
 
 def without_pr(label: Label) -> Label:
     """The label minus its `pr-<N>` attribute (`PreviewEnvironment` adds it back to every name)."""
-    attributes = tuple(a for a in label.attributes if not (a.startswith("pr-") and a[3:].isdigit()))
+    attributes = tuple(a for a in label.attributes if not (a.startswith("pr-") and a[3:].isascii() and a[3:].isdigit()))
     return Label(label.namespace, label.environment, label.name, attributes, dict(label.extra_tags))
 
 

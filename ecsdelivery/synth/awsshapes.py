@@ -305,7 +305,7 @@ _CONTAINER_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _FAMILY = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _TARGET_GROUP_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
 _HOST_VALUE = re.compile(r"[A-Za-z0-9.*?-]{1,128}")
-_HTTP_CODES = re.compile(r"\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*")
+_HTTP_CODES = re.compile(r"[0-9]{3}(?:-[0-9]{3})?(?:,[0-9]{3}(?:-[0-9]{3})?)*")
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -961,7 +961,8 @@ def security_group_rule_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]
     the port range, and exactly one source or destination."""
     found: list[tuple[str, str]] = []
     protocol = str(inputs.get("ipProtocol", ""))
-    if protocol not in _IP_PROTOCOLS and not (protocol.isdigit() and int(protocol) <= 255):
+    numbered = re.fullmatch(r"[0-9]{1,3}", protocol) is not None and int(protocol) <= 255
+    if protocol not in _IP_PROTOCOLS and not numbered:
         found.append(("IpProtocol", f"{protocol!r} must be tcp, udp, icmp, icmpv6, -1 or a protocol number"))
     low, high = inputs.get("fromPort"), inputs.get("toPort")
     if protocol in ("tcp", "udp"):
