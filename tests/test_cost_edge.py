@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ecsdelivery.cost import estimate
+from ecsdelivery.reports.cost import estimate
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
