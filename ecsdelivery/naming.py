@@ -8,11 +8,17 @@ stay different. A preview is the same label with the attribute `pr-<N>`.
     label.id                           # "acme-dev-web"
     label.with_attributes("pr-42").id  # "acme-dev-web-pr-42"
     label.name_for("target_group")     # cut to 32 characters when longer
+    label.name_for("target_group", replace_on={"port": 8080, "vpcId": "vpc-1"})   # "acme-dev-web-<6 hex>"
+
+`replace_on` takes the inputs AWS sets only at creation (`ecsdelivery.replace_only`): their short hash ends the
+name, so an edit that makes the engine replace the resource also gives the replacement a new name, and the
+create-before-delete replacement never collides with the resource it replaces.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -54,6 +60,13 @@ def shorten(name: str, limit: int) -> str:
     return f"{head}-{digest}"
 
 
+def replacement_hash(values: Mapping[str, object]) -> str:
+    """A short hash of replacement-only inputs: stable key order, and inputs left unset (None) leave it unchanged."""
+    present = {key: value for key, value in values.items() if value is not None}
+    text = json.dumps(present, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
+
+
 @dataclass(frozen=True)
 class Label:
     """Namespace, environment, name and attributes: the parts of every name ecsdelivery makes.
@@ -82,13 +95,28 @@ class Label:
         parts = [self.namespace, self.environment, self.name, *self.attributes]
         return "-".join(p for p in (_normalise(part) for part in parts) if p)
 
-    def name_for(self, kind: str) -> str:
-        """The name for a resource kind from `LIMITS`, cut to that kind's limit."""
+    def name_for(
+        self,
+        kind: str,
+        *,
+        replace_on: Mapping[str, object] | None = None,
+        baseline: Mapping[str, object] | None = None,
+    ) -> str:
+        """The name for a resource kind from `LIMITS`, cut to that kind's limit.
+
+        With `replace_on` (the resource's replacement-only inputs), the name ends in `-<hash of them>` and the
+        label part is cut to leave room for it: `acme-dev-web-1a2b3c`. With `baseline` too, a `replace_on`
+        equal to it keeps the plain name: for inputs every existing resource was created with, so adopting the
+        hash renames (and so replaces) nothing until one of them changes.
+        """
         try:
             limit = LIMITS[kind]
         except KeyError:
             raise ValueError(f"unknown resource kind {kind!r}; known: {', '.join(sorted(LIMITS))}") from None
-        return shorten(self.id, limit)
+        if replace_on is None or (baseline is not None and dict(replace_on) == dict(baseline)):
+            return shorten(self.id, limit)
+        suffix = replacement_hash(replace_on)
+        return f"{shorten(self.id, limit - len(suffix) - 1)}-{suffix}"
 
     @property
     def pr_number(self) -> int | None:

@@ -13,8 +13,12 @@ import pulumi_awsx as awsx
 from ecsdelivery.components import _policies
 from ecsdelivery.components._common import child, to_json
 from ecsdelivery.components.refs import PlatformRef
+from ecsdelivery.components.service import security_group_name
 from ecsdelivery.naming import Label
+from ecsdelivery.replace_only import hashed_inputs
 
+LOAD_BALANCER_TYPE = "application"
+LOAD_BALANCER_BASELINE = {"internal": False, "loadBalancerType": LOAD_BALANCER_TYPE}
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 #: Key prefix of the load balancer's access logs in their bucket.
 ACCESS_LOG_PREFIX = "alb"
@@ -253,10 +257,11 @@ class Platform(pulumi.ComponentResource):
     def _create_alb_security_group(self, https: bool) -> aws.ec2.SecurityGroup:
         args = self._args
         label = args.label.with_attributes("alb")
+        description = f"Load balancer of {args.label.id}"
         group = aws.ec2.SecurityGroup(
             f"{self._name}-alb-sg",
-            name=label.name_for("security_group"),
-            description=f"Load balancer of {args.label.id}",
+            name=security_group_name(label, description=description, vpc_id=self.vpc_id),
+            description=description,
             vpc_id=self.vpc_id,
             tags=label.tags,
             opts=child(self),
@@ -356,10 +361,14 @@ class Platform(pulumi.ComponentResource):
     def _create_load_balancer(self) -> aws.lb.LoadBalancer:
         args = self._args
         logs = self._access_logs
+        replace_on = hashed_inputs(
+            "aws:lb/loadBalancer:LoadBalancer", {"internal": False, "loadBalancerType": LOAD_BALANCER_TYPE}
+        )
         return aws.lb.LoadBalancer(
             f"{self._name}-alb",
-            name=args.label.name_for("load_balancer"),
-            load_balancer_type="application",
+            # Every platform's load balancer has had these values: the plain name stays until one changes.
+            name=args.label.name_for("load_balancer", replace_on=replace_on, baseline=LOAD_BALANCER_BASELINE),
+            load_balancer_type=LOAD_BALANCER_TYPE,
             internal=False,
             subnets=self.public_subnet_ids,
             security_groups=[self._alb_security_group.id],

@@ -13,7 +13,10 @@ from ecsdelivery.components._common import child
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.task_definition import FargateTaskDefinition
 from ecsdelivery.naming import Label
+from ecsdelivery.replace_only import hashed_inputs
 
+TARGET_PROTOCOL = "HTTP"
+TARGET_TYPE = "ip"
 CPU_METRIC = "ECSServiceAverageCPUUtilization"
 MEMORY_METRIC = "ECSServiceAverageMemoryUtilization"
 REQUESTS_METRIC = "ALBRequestCountPerTarget"
@@ -136,6 +139,43 @@ def capacity_provider_strategy(
     return strategy
 
 
+def target_group_name(
+    label: Label, *, port: int | None, protocol: str, target_type: str, vpc_id: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    """The target group's name: the label, then a hash of every input AWS sets only at creation (`replace_only`).
+
+    A new port, protocol, target type or VPC replaces the group; the new name lets the engine create the new
+    group before deleting the old one instead of failing on a duplicate name.
+    """
+    return pulumi.Output.from_input(vpc_id).apply(
+        lambda vpc: label.name_for(
+            "target_group",
+            replace_on=hashed_inputs(
+                "aws:lb/targetGroup:TargetGroup",
+                {
+                    "port": port,
+                    "protocol": protocol,
+                    "protocolVersion": None,
+                    "targetType": target_type,
+                    "vpcId": vpc,
+                    "ipAddressType": None,
+                },
+            ),
+        )
+    )
+
+
+def security_group_name(label: Label, *, description: str, vpc_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A security group's name: the label, then a hash of its description and VPC (AWS sets both only at
+    creation), so a new description replaces the group under a new name instead of a duplicate one."""
+    return pulumi.Output.from_input(vpc_id).apply(
+        lambda vpc: label.name_for(
+            "security_group",
+            replace_on=hashed_inputs("aws:ec2/securityGroup:SecurityGroup", {"description": description, "vpcId": vpc}),
+        )
+    )
+
+
 def rollout_seconds(*, interval: int, healthy_threshold: int, deregistration_delay: int) -> int:
     """Worst-case seconds for a new task to take traffic and an old one to drain (the DESIGN.md target)."""
     return interval * healthy_threshold + deregistration_delay
@@ -205,11 +245,13 @@ class FargateService(pulumi.ComponentResource):
 
     def _create_security_group(self) -> aws.ec2.SecurityGroup:
         args = self._args
+        description = f"Tasks of {args.label.id}: " + (
+            "traffic from the load balancer only" if self._routed else "no inbound traffic"
+        )
         group = aws.ec2.SecurityGroup(
             f"{self._name}-sg",
-            name=args.label.name_for("security_group"),
-            description=f"Tasks of {args.label.id}: "
-            + ("traffic from the load balancer only" if self._routed else "no inbound traffic"),
+            name=security_group_name(args.label, description=description, vpc_id=args.platform.vpc_id),
+            description=description,
             vpc_id=args.platform.vpc_id,
             tags=args.label.tags,
             opts=child(self),
@@ -239,17 +281,25 @@ class FargateService(pulumi.ComponentResource):
             to_port=self._port,
             description="container port from the load balancer",
             tags=args.label.tags,
-            opts=child(self),
+            # A new port gets a new rule, and the old one goes only at the end of the deploy: tasks still on the
+            # old port stay reachable until the new ones have replaced them (an in-place update would cut them off).
+            opts=child(self, replace_on_changes=["fromPort", "toPort"]),
         )
 
     def _create_target_group(self) -> aws.lb.TargetGroup:
         args = self._args
         return aws.lb.TargetGroup(
             f"{self._name}-tg",
-            name=args.label.name_for("target_group"),
+            name=target_group_name(
+                args.label,
+                port=self._port,
+                protocol=TARGET_PROTOCOL,
+                target_type=TARGET_TYPE,
+                vpc_id=args.platform.vpc_id,
+            ),
             port=self._port,
-            protocol="HTTP",
-            target_type="ip",
+            protocol=TARGET_PROTOCOL,
+            target_type=TARGET_TYPE,
             vpc_id=args.platform.vpc_id,
             deregistration_delay=args.deregistration_delay,
             health_check={
