@@ -195,6 +195,29 @@ _TABLE = (
     ),
     # A validation only waits for a certificate; CloudFormation has no such resource.
     ReplaceOnly("aws:acm/certificateValidation:CertificateValidation", ("certificateArn", "validationRecordFqdns")),
+    ReplaceOnly(
+        "aws:s3/bucket:Bucket",
+        ("bucket", "bucketPrefix", "bucketNamespace"),
+        # Bucket names are global across accounts.
+        unique_keys=(("bucket",),),
+        cfn_type="AWS::S3::Bucket",
+    ),
+    ReplaceOnly(
+        "aws:s3/bucketPolicy:BucketPolicy", ("bucket",), unique_keys=(("bucket",),), cfn_type="AWS::S3::BucketPolicy"
+    ),
+    # CloudFormation sets these as properties of the bucket; each is one per bucket.
+    ReplaceOnly("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", ("bucket",), unique_keys=(("bucket",),)),
+    ReplaceOnly("aws:s3/bucketOwnershipControls:BucketOwnershipControls", ("bucket",), unique_keys=(("bucket",),)),
+    ReplaceOnly(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        ("bucket", "expectedBucketOwner"),
+        unique_keys=(("bucket",),),
+    ),
+    ReplaceOnly(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        ("bucket", "expectedBucketOwner"),
+        unique_keys=(("bucket",),),
+    ),
     # The awsx VPC component: a new CIDR means a new VPC, and with it new subnets, gateways and routes.
     ReplaceOnly(
         "awsx:ec2:Vpc",

@@ -37,6 +37,7 @@ CFN_NAMES: dict[str, dict[str, str]] = {
     },
     "aws:appautoscaling/policy:Policy": {"name": "PolicyName"},
     "aws:route53/record:Record": {"zoneId": "HostedZoneId"},
+    "aws:s3/bucket:Bucket": {"bucket": "BucketName", "bucketPrefix": "BucketNamePrefix"},
     "aws:acm/certificate:Certificate": {"validationOptions": "DomainValidationOptions", "options": "CertificateExport"},
 }
 
@@ -118,13 +119,14 @@ def test_table_matches_cloudformation_create_only_properties(type_: str) -> None
 
 
 def _sdk_inputs(type_: str) -> set[str]:
-    """camelCase input names of the SDK resource's Args class (e.g. pulumi_aws.lb.TargetGroupArgs)."""
+    """camelCase input names of the SDK resource (its `_internal_init` takes every input as a keyword)."""
     package, module_and_name = type_.split(":", 1)
     module = module_and_name.split(":")[0].split("/")[0]
     class_name = type_.rsplit(":", 1)[1]
     sdk = importlib.import_module(f"pulumi_{package}.{module}")
-    parameters = inspect.signature(getattr(sdk, f"{class_name}Args").__init__).parameters
-    return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), p) for p in parameters if p != "self"}
+    parameters = inspect.signature(getattr(sdk, class_name)._internal_init).parameters
+    skip = {"__self__", "resource_name", "opts", "__props__"}
+    return {re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), p) for p in parameters if p not in skip}
 
 
 @pytest.mark.parametrize("type_", sorted(REPLACE_ONLY))
