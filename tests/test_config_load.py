@@ -368,6 +368,8 @@ def test_default_priorities_are_unique(tmp_path: Path, monkeypatch: pytest.Monke
             "env.yaml": """\
             import: [catalog/base.yaml]
             services:
+              web:
+                routing: {host: www.example.com}
               api:
                 containers: [{name: api, port: 9000}]
                 routing: {host: api.example.com}

@@ -494,7 +494,7 @@ def test_promote_expect_image_resolves_tags_in_the_stack_repository(
 
 IMAGE = f"{REPO}@{D1}"
 BAD_INPUT = [
-    (["up", "qa", "--image", IMAGE], 2, "unknown environment 'qa'; use one of: dev, staging, prod, preview, shared"),
+    (["up", "qa", "--image", IMAGE], 2, "unknown environment 'qa'; use one of: dev, preview, prod, shared, staging"),
     (["up", "preview", "--image", IMAGE], 2, "preview needs a pull request number: pass --pr N"),
     (["diff", "preview"], 2, "preview needs a pull request number: pass --pr N"),
     (

@@ -20,6 +20,7 @@ def validate(args: argparse.Namespace) -> int:
     Every problem of every environment is reported (one line each) before exiting with code 2.
     """
     from ecsdelivery.config import list_environments, load_stack
+    from ecsdelivery.config.loader import stack_file_problems
 
     stacks_dir = getattr(args, "stacks_dir", "stacks")
     known = list_environments(stacks_dir)
@@ -29,7 +30,7 @@ def validate(args: argparse.Namespace) -> int:
     unknown = [env for env in envs if env not in known and not env.startswith("pr-")]
     if unknown:
         raise UsageError(f"unknown environment {unknown[0]!r}; known: {', '.join(known)}")
-    problems: list[str] = []
+    problems: list[str] = [] if getattr(args, "envs", None) else stack_file_problems(stacks_dir)
     for env in envs:
         pr = SAMPLE_PR if env == "preview" else None
         try:

@@ -567,12 +567,49 @@ def validation_problems(err: ValidationError, document: _Document) -> list[str]:
 # --- public entry points -------------------------------------------------------------------------------------
 
 
-def list_environments(stacks_dir: str | os.PathLike[str] = "stacks") -> list[str]:
-    """Environment names: the top-level `*.yaml` files of `stacks_dir` (catalog files live in subdirectories)."""
+_ENVIRONMENT_NAME = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+
+
+def _stack_files(stacks_dir: str | os.PathLike[str]) -> list[Path]:
     directory = Path(stacks_dir)
-    if not directory.is_dir():
+    try:
+        return sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    except OSError:
         return []
-    return sorted(p.stem for p in directory.glob("*.yaml") if p.is_file())
+
+
+def stack_file_problem(name: str) -> str | None:
+    """Why `stacks/<name>.yaml` cannot be an environment, or None when it can."""
+    if _PREVIEW_STACK.fullmatch(name):
+        return (
+            f"a stack file cannot be named {name}.yaml: {name} is the stack of PR {name[3:]}'s preview, which is "
+            "made from preview.yaml; rename the file"
+        )
+    if not _ENVIRONMENT_NAME.fullmatch(name) or len(name) > 64:
+        return (
+            f"{name}.yaml is not an environment name: a lowercase letter, then lowercase letters, digits and '-', "
+            "not ending in '-', at most 64 characters; rename the file"
+        )
+    return None
+
+
+def list_environments(stacks_dir: str | os.PathLike[str] = "stacks") -> list[str]:
+    """Environment names: the top-level `<name>.yaml` files of `stacks_dir` whose name can be an environment.
+
+    Any such file is an environment every command accepts (`qa.yaml` is the environment and stack `qa`);
+    `preview.yaml` is the template of the `pr-<N>` stacks. Catalog files live in subdirectories. Files that
+    cannot be an environment (`pr-5.yaml`, `QA.yaml`) are listed by `stack_file_problems`.
+    """
+    return [p.stem for p in _stack_files(stacks_dir) if stack_file_problem(p.stem) is None]
+
+
+def stack_file_problems(stacks_dir: str | os.PathLike[str] = "stacks") -> list[str]:
+    """One line per top-level `*.yaml` file of `stacks_dir` that cannot be an environment."""
+    return [
+        f"{_display(path)}:1: {problem}"
+        for path in _stack_files(stacks_dir)
+        if (problem := stack_file_problem(path.stem)) is not None
+    ]
 
 
 def load_document(
@@ -628,6 +665,9 @@ def load_stack(
         raise UsageError(f"--pr applies to the preview environment only, not {env!r}")
     if pr is not None and pr < 1:
         raise UsageError(f"pull request numbers start at 1, not {pr}")
+    if pr is not None and (Path(stacks_dir) / f"pr-{pr}.yaml").is_file():
+        # Never read: say so rather than deploy the preview template in its place.
+        raise ConfigError([f"{_display(Path(stacks_dir) / f'pr-{pr}.yaml')}:1: {stack_file_problem(f'pr-{pr}')}"])
     values = dict(variables or {})
     if pr is not None:
         values["PR"] = str(pr)

@@ -81,8 +81,13 @@ def _env_value(value: Any) -> Any:
 HostName = Annotated[str, BeforeValidator(lambda v: _host_name(v) if isinstance(v, str) else v)]
 AccountId = Annotated[str, BeforeValidator(_account_id)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
-Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", min_length=1, max_length=32)]
-StackName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$", min_length=1, max_length=64)]
+# A name is used as written in AWS names: a trailing `-` would be dropped when names are joined (`x-` is `x`).
+NAME_PATTERN = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=32)]
+StackName = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
+_PREVIEW_NAME = re.compile(r"pr-[0-9]+")
+#: Attributes the platform adds to the stack's label (`platform.py`); a service of that name would share them.
+PLATFORM_ATTRIBUTES = ("alb", "alb-logs")
 
 
 def _check_retention(value: int) -> int:
@@ -815,13 +820,58 @@ class StackConfig(_Model):
             )
         if isinstance(self.platform, StackPlatform) and self.platform.stack == self.stack_file:
             problems.append("@platform.stack: a stack cannot read its platform from itself")
+        problems.extend(self._check_names())
         if self.pr is not None:
             problems.extend(self._apply_preview(self.pr))
         else:
             problems.extend(self._assign_priorities())
+        if not problems:
+            problems.extend(self._check_reachable())
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def _check_names(self) -> list[str]:
+        """No two services, and no service and the platform, may end up with the same AWS names."""
+        problems = []
+        owners = {self.label.with_attributes(attribute).id: "the platform" for attribute in PLATFORM_ATTRIBUTES}
+        for name in self.services:
+            if _PREVIEW_NAME.fullmatch(name):
+                problems.append(
+                    f"@services.{name}: {name!r} is a preview's name (pr-<N>): its resources would be tagged as "
+                    "that pull request's preview; choose another service name"
+                )
+                continue
+            label_id = self.service_label(name).id
+            other = owners.get(label_id)
+            if other is not None:
+                problems.append(f"@services.{name}: its AWS names ({label_id}) are also those of {other}")
+            owners.setdefault(label_id, f"service {name!r}")
+        return problems
+
+    def _check_reachable(self) -> list[str]:
+        """A listener rule that an earlier rule always wins over never gets traffic: refuse its service.
+
+        Rule A (lower priority number) takes all of B's requests when A matches any host or B's host, and A's path
+        patterns include `/*` or all of B's.
+        """
+        routed = sorted(
+            ((name, service.routing) for name, service in self.services.items() if service.routing is not None),
+            key=lambda item: item[1].priority or 0,
+        )
+        problems = []
+        for index, (name, routing) in enumerate(routed):
+            for earlier, first in routed[:index]:
+                same_host = first.host is None or first.host == routing.host
+                paths = set(first.path_patterns)
+                if same_host and ("/*" in paths or set(routing.path_patterns) <= paths):
+                    problems.append(
+                        f"@services.{name}.routing: never gets traffic: service {earlier!r} (priority "
+                        f"{first.priority}) matches {'any host' if first.host is None else first.host} and these "
+                        "paths first; give one of them another host or other path patterns"
+                    )
+                    break
+        return problems
 
     def _assign_priorities(self) -> list[str]:
         used: dict[int, str] = {}

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ecsdelivery.config import load_stack
+from ecsdelivery.config import list_environments, load_stack
 from ecsdelivery.driver import plan
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
@@ -49,13 +49,19 @@ class Driver:
 
     # -- guards ----------------------------------------------------------------------------------------------
 
+    def _environments(self, env: str) -> list[str]:
+        """The environments there are: a stack file each (`qa.yaml` makes `qa` one)."""
+        if not Path(self.settings.stacks_dir).is_dir():
+            raise UsageError(f"unknown environment {env!r} ({self.settings.stacks_dir} does not exist)")
+        return list_environments(self.settings.stacks_dir)
+
     def _config(self, target: plan.Target) -> StackConfig:
         return load_stack(target.env, stacks_dir=self.settings.stacks_dir, pr=target.pr)
 
     def _start(self, env: str, pr: int | None, confirm: str | None = None) -> tuple[plan.Target, StackConfig]:
         """Check ENV and --pr, load the stack file, and for an action (`confirm`) on a protected environment
         make sure it is confirmed. Every single-stack command begins here."""
-        target = plan.resolve_target(env, pr, self.settings.environ)
+        target = plan.resolve_target(env, pr, self.settings.environ, self._environments(env))
         cfg = self._config(target)
         if confirm:
             self._confirm(target, cfg, confirm)
@@ -349,8 +355,8 @@ class Driver:
         """
         if release:
             check_tag(release)
-        src_target = plan.resolve_target(src, None, self.settings.environ)
-        dst_target = plan.resolve_target(dst, None, self.settings.environ)
+        src_target = plan.resolve_target(src, None, self.settings.environ, self._environments(src))
+        dst_target = plan.resolve_target(dst, None, self.settings.environ, self._environments(dst))
         dst_cfg = self._config(dst_target)
         plan.check_promotion(src, dst, dst_cfg.promotion.order, force=force)
         src_cfg = self._config(src_target)

@@ -84,13 +84,19 @@ def pr_from_event(environ: Mapping[str, str]) -> int | None:
     return None
 
 
-def resolve_target(env: str, pr: int | None = None, environ: Mapping[str, str] | None = None) -> Target:
+def resolve_target(
+    env: str,
+    pr: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    environments: Sequence[str] = ENVIRONMENTS,
+) -> Target:
     """Validate ENV and --pr and name the stack. Usage errors exit 2.
 
+    `environments` are the stack files there are (`config.list_environments`); default: the standard five.
     `preview` takes its PR from `--pr`, else from the GitHub event payload; other environments refuse `--pr`.
     """
-    if env not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment {env!r}; use one of: {', '.join(ENVIRONMENTS)}")
+    if env not in environments:
+        raise UsageError(f"unknown environment {env!r}; use one of: {', '.join(environments) or 'none'}")
     if env != "preview":
         if pr is not None:
             raise UsageError(f"--pr is for previews only, not {env}")

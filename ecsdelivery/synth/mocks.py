@@ -40,6 +40,10 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 Resource = dict[str, Any]
 
 
+#: Resource types whose id is their name (pulumi-aws): IAM roles, log groups, ECR repositories.
+_ID_IS_NAME = frozenset({"aws:iam/role:Role", "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository"})
+
+
 def _suffix(*parts: str, length: int = 17) -> str:
     """A deterministic hex suffix, so mock ids are stable from run to run."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
@@ -261,7 +265,10 @@ class EcsMocks(pulumi_mocks.Mocks):
         builder = _OUTPUTS.get(args.typ)
         extra = builder(self, args, name) if builder else {"arn": self._arn(args.typ.split(":")[1], f"{name}")}
         outputs.update(extra)
-        resource_id = outputs.pop("id", None) or f"{name}-{_suffix(args.typ, args.name, length=8)}"
+        resource_id = outputs.pop("id", None)
+        if resource_id is None:
+            # AWS names some resources by their id; a suffix there would make a valid name look too long.
+            resource_id = name if args.typ in _ID_IS_NAME else f"{name}-{_suffix(args.typ, args.name, length=8)}"
         return resource_id, outputs
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list]:
