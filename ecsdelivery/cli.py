@@ -24,6 +24,7 @@ examples:
   python -m ecsdelivery promote dev staging --release v1.4.0
   python -m ecsdelivery destroy preview --pr 42
   python -m ecsdelivery cleanup-previews --open-prs 12,40 --expired
+  python -m ecsdelivery up bootstrap --for dev         OIDC provider and deploy roles of dev's account
 """
 
 
@@ -65,7 +66,12 @@ def _at_least_one(what: str) -> Callable[[str], int]:
 
 
 def _env(p: argparse.ArgumentParser, *, pr: bool = True) -> None:
-    p.add_argument("env", metavar="ENV", help="environment: dev, staging, prod, shared or preview (a stack file)")
+    p.add_argument(
+        "env",
+        metavar="ENV",
+        help="environment: dev, staging, prod, shared or preview (a stack file); synth, check and up also take "
+        "bootstrap --for ENV",
+    )
     if pr:
         p.add_argument(
             "--pr",
@@ -73,6 +79,15 @@ def _env(p: argparse.ArgumentParser, *, pr: bool = True) -> None:
             metavar="N",
             help="pull request number (preview only; in GitHub Actions defaults to the event's PR)",
         )
+
+
+def _bootstrap_for(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--for",
+        dest="bootstrap_for",
+        metavar="ENV",
+        help="with ENV `bootstrap`: the environment whose account to bootstrap (shared, dev, staging, prod)",
+    )
 
 
 def _image(p: argparse.ArgumentParser) -> None:
@@ -141,13 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         "synth",
         "run the program offline under mocks; print resources and outputs",
         "synth_cmd:synth",
-        options=(_env, _image, _stacks_dir, _json),
+        options=(_env, _image, _bootstrap_for, _stacks_dir, _json),
     )
     command(
         "check",
         "run the guardrail rules over the synthesised stack",
         "guard_cmds:check",
-        options=(_env, _image, _stacks_dir, _json),
+        options=(_env, _image, _bootstrap_for, _stacks_dir, _json),
     )
     command(
         "cost",
@@ -161,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         "up",
         "deploy an environment (create or update its stack)",
         "driver_cmds:up",
-        options=(_env, _image, _yes, _driver),
+        options=(_env, _image, _bootstrap_for, _yes, _driver),
     )
     p = command("diff", "preview the changes an up would make", "driver_cmds:diff", options=(_env, _image))
     p.add_argument("--markdown", metavar="FILE", help="write a PR-comment body to FILE")

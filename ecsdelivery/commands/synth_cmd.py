@@ -53,15 +53,8 @@ def _extra_lines(result: Any) -> list[str]:
     return list(synth_lines(result))
 
 
-def render(result: Any, problems: list[str], out: TextIO) -> None:
-    """The human report of a `SynthResult`."""
-    image = result.image or "none"
-    if result.placeholder_image:
-        image += "  (PLACEHOLDER: no --image given; a real deploy needs one)"
-    print(f"stack {result.stack}", file=out)
-    print(f"image {image}", file=out)
-    for reference in result.stack_references:
-        print(f"reads stack {reference} (StackReference; its outputs are mocked offline)", file=out)
+def render_resources(result: Any, out: TextIO) -> None:
+    """The resource tree and the outputs of a `SynthResult`."""
     print(f"resources ({len(result.resources)}):", file=out)
     for depth, resource in _tree(result.resources):
         indent = "  " * (depth + 1)
@@ -71,6 +64,18 @@ def render(result: Any, problems: list[str], out: TextIO) -> None:
     print(f"outputs ({len(result.outputs)}):", file=out)
     for key, value in result.outputs.items():
         print(f"  {key}: {_compact(value)}", file=out)
+
+
+def render(result: Any, problems: list[str], out: TextIO) -> None:
+    """The human report of a `SynthResult`."""
+    image = result.image or "none"
+    if result.placeholder_image:
+        image += "  (PLACEHOLDER: no --image given; a real deploy needs one)"
+    print(f"stack {result.stack}", file=out)
+    print(f"image {image}", file=out)
+    for reference in result.stack_references:
+        print(f"reads stack {reference} (StackReference; its outputs are mocked offline)", file=out)
+    render_resources(result, out)
     for line in _extra_lines(result):
         print(line, file=out)
     from ecsdelivery.synth.awsshapes import CHECKS
@@ -82,6 +87,10 @@ def render(result: Any, problems: list[str], out: TextIO) -> None:
 
 def synth(args: argparse.Namespace) -> int:
     """Run the program for ENV offline, print it, and fail with exit code 2 on an invalid AWS payload."""
+    from ecsdelivery.commands import bootstrap_cmds
+
+    if bootstrap_cmds.wants_bootstrap(args):
+        return bootstrap_cmds.synth(args)
     from ecsdelivery.driver.plan import pr_from_event
     from ecsdelivery.errors import ConfigError
     from ecsdelivery.synth import fastimport

@@ -155,6 +155,55 @@ class StateConfig(_Model):
         return value
 
 
+# GitHub's rules: an owner (user or organisation) is 1-39 letters, digits or single inner hyphens; a repository
+# name is 1-100 letters, digits, '.', '_' or '-', and never '.' or '..'.
+GITHUB_OWNER = re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")
+GITHUB_REPOSITORY = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$")
+
+
+def github_name_problem(owner: str | None, repository: str | None) -> str | None:
+    """Why `owner`/`repository` is not a GitHub repository name, or None when it is."""
+    if not owner or not GITHUB_OWNER.match(owner):
+        return (
+            f"owner {owner!r} is not a GitHub user or organisation name (1-39 letters, digits or single inner hyphens)"
+        )
+    if not repository or not GITHUB_REPOSITORY.match(repository):
+        return f"repository {repository!r} is not a GitHub repository name (1-100 letters, digits, '.', '_', '-')"
+    return None
+
+
+class GithubConfig(_Model):
+    """The GitHub repository whose Actions deploy this application (trust subjects of the deploy roles)."""
+
+    owner: str | None = Field(
+        None,
+        description="GitHub user or organisation that owns the repository, e.g. acme. Default: none; bootstrap "
+        "requires it.",
+    )
+    repository: str | None = Field(
+        None, description="Repository name without the owner, e.g. web. Default: none; bootstrap requires it."
+    )
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str | None) -> str | None:
+        if value is not None and not GITHUB_OWNER.match(value):
+            raise ValueError(github_name_problem(value, "x"))
+        return value
+
+    @field_validator("repository")
+    @classmethod
+    def _repository(cls, value: str | None) -> str | None:
+        if value is not None and not GITHUB_REPOSITORY.match(value):
+            raise ValueError(github_name_problem("x", value))
+        return value
+
+    @property
+    def slug(self) -> str:
+        """`owner/repository`."""
+        return f"{self.owner}/{self.repository}"
+
+
 class PromotionConfig(_Model):
     """The order in which an image moves between environments."""
 
@@ -775,6 +824,10 @@ class StackConfig(_Model):
     )
     preview: PreviewSettings = Field(default_factory=PreviewSettings, description="Preview settings.")
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on every resource. Default: {}.")
+    github: GithubConfig = Field(
+        default_factory=GithubConfig,
+        description="The GitHub repository that deploys (owner, repository); only bootstrap needs it.",
+    )
 
     # Set by the loader, never written in a stack file.
     pr: SkipJsonSchema[int | None] = Field(None, description="PR number of a preview stack.")
@@ -981,6 +1034,7 @@ __all__ = [
     "EcrConfig",
     "EcrLifecycle",
     "ExistingPlatform",
+    "GithubConfig",
     "PlatformConfig",
     "PreviewSettings",
     "PromotionConfig",
@@ -991,5 +1045,6 @@ __all__ = [
     "StackPlatform",
     "StateConfig",
     "TargetHealthCheck",
+    "github_name_problem",
     "is_host_name",
 ]

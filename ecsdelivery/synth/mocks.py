@@ -423,7 +423,30 @@ def _rule(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> di
     return {"arn": mocks._arn("elasticloadbalancing", f"listener-rule/app/{_suffix(args.name, length=16)}")}
 
 
+def _oidc_provider(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    host = str(args.inputs.get("url") or name).removeprefix("https://")
+    return {"arn": f"arn:aws:iam::{mocks.account_id}:oidc-provider/{host}"}
+
+
+def _managed_policy(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": f"arn:aws:iam::{mocks.account_id}:policy/{name}", "policyId": "ANPA" + _suffix(name).upper()}
+
+
+def _kms_key(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    key_id = "-".join(_suffix(args.name, length=32)[i:j] for i, j in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)))
+    return {"arn": mocks._arn("kms", f"key/{key_id}"), "keyId": key_id, "id": key_id}
+
+
+def _bucket(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    bucket = str(args.inputs.get("bucket") or name)
+    return {"arn": f"arn:aws:s3:::{bucket}", "bucket": bucket, "id": bucket}
+
+
 _OUTPUTS: dict[str, Callable[[EcsMocks, pulumi_mocks.MockResourceArgs, str], dict]] = {
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:iam/policy:Policy": _managed_policy,
+    "aws:kms/key:Key": _kms_key,
+    "aws:s3/bucket:Bucket": _bucket,
     "awsx:ec2:Vpc": _vpc,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
