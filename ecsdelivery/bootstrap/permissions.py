@@ -78,6 +78,8 @@ def _ec2(kind: str) -> str:
 
 
 _ROLE = "arn:aws:iam::{account}:role/{prefix}*"
+_BUCKET = "arn:aws:s3:::{prefix}*"
+_BY_NAME = "buckets named with the prefix"
 _CLUSTER = "arn:aws:ecs:{region}:{account}:cluster/{cluster}"
 _ELB = "arn:aws:elasticloadbalancing:{region}:{account}"
 _DESCRIBE_ELB = Grant(
@@ -378,6 +380,35 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
             "target groups named with the prefix (cut to the 32-character limit)",
         ),
         _DESCRIBE_ELB,
+    ),
+    "aws:s3/bucket:Bucket": (
+        Grant(
+            ("s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucket*",
+             "s3:GetAccelerateConfiguration", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration",
+             "s3:GetReplicationConfiguration", "s3:PutBucketTagging"),
+            (_BUCKET,),
+            "buckets named with the prefix",
+        ),
+        Grant(
+            ("s3:DeleteObject", "s3:DeleteObjectVersion"),
+            (_BUCKET + "/*",),
+            "objects of buckets named with the prefix (emptying a bucket that is destroyed)",
+        ),
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": (
+        Grant(("s3:PutEncryptionConfiguration", "s3:GetEncryptionConfiguration"), (_BUCKET,), _BY_NAME),
+    ),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": (
+        Grant(("s3:PutLifecycleConfiguration", "s3:GetLifecycleConfiguration"), (_BUCKET,), _BY_NAME),
+    ),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": (
+        Grant(("s3:PutBucketOwnershipControls", "s3:GetBucketOwnershipControls"), (_BUCKET,), _BY_NAME),
+    ),
+    "aws:s3/bucketPolicy:BucketPolicy": (
+        Grant(("s3:PutBucketPolicy", "s3:GetBucketPolicy", "s3:DeleteBucketPolicy"), (_BUCKET,), _BY_NAME),
+    ),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
+        Grant(("s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"), (_BUCKET,), _BY_NAME),
     ),
     "aws:appautoscaling/target:Target": (
         Grant(
