@@ -437,16 +437,10 @@ def _kms_key(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) ->
     return {"arn": mocks._arn("kms", f"key/{key_id}"), "keyId": key_id, "id": key_id}
 
 
-def _bucket(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
-    bucket = str(args.inputs.get("bucket") or name)
-    return {"arn": f"arn:aws:s3:::{bucket}", "bucket": bucket, "id": bucket}
-
-
 _OUTPUTS: dict[str, Callable[[EcsMocks, pulumi_mocks.MockResourceArgs, str], dict]] = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:iam/policy:Policy": _managed_policy,
     "aws:kms/key:Key": _kms_key,
-    "aws:s3/bucket:Bucket": _bucket,
     "awsx:ec2:Vpc": _vpc,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
