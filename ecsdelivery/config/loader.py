@@ -68,7 +68,7 @@ def _display(path: Path) -> str:
     """The path as the user would type it: relative to the working directory when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the directory; a symlink loop
         return str(path)
 
 
@@ -315,10 +315,36 @@ def _merge_documents(base: _Document, over: _Document) -> _Document:
     return _Document(data, locations, written)
 
 
+def _import_target(root: Path, importer: Path, name: str) -> tuple[Path | None, str]:
+    """The file `name` imported by `importer` names, or None and why not.
+
+    Imports are relative to the importing file and never leave `root`, the stacks directory: an absolute path,
+    a `../` past it or a symlink out of it is refused before it is read, so no error line quotes a foreign file.
+    """
+    where = _display(root)
+    if Path(name).is_absolute() or name.startswith("~"):
+        return None, f"imported file {name} is not relative to this file; imports stay inside {where}"
+    try:
+        target = (importer.parent / name).resolve(strict=True)
+    except FileNotFoundError:
+        return None, f"imported file {name} not found"
+    except (OSError, RuntimeError) as err:  # a symlink loop, a directory that cannot be read
+        reason = getattr(err, "strerror", None) or str(err)
+        return None, f"imported file {name} cannot be read: {reason}"
+    if not target.is_relative_to(root):
+        return None, f"imported file {name} is outside {where}; imports stay inside the stacks directory"
+    try:
+        if not target.is_file():
+            return None, f"imported file {name} is not a file"
+    except OSError as err:
+        return None, f"imported file {name} cannot be read: {err.strerror}"
+    return target, ""
+
+
 def _load_file(
-    path: Path, chain: tuple[Path, ...], variables: Mapping[str, str], problems: list[str]
+    path: Path, chain: tuple[Path, ...], variables: Mapping[str, str], problems: list[str], root: Path
 ) -> _Document | None:
-    """One file with its imports merged underneath it."""
+    """One file with its imports (inside `root`, the stacks directory) merged underneath it."""
     display = _display(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -343,15 +369,17 @@ def _load_file(
         if not isinstance(name, str) or not name:
             reader.problem(line, ("import", index), f"must be a file name, not {_type_name(name)}")
             continue
-        target = (path.parent / name).resolve()
-        route = " -> ".join(_display(p) for p in (*chain, target))
+        target, why = _import_target(root, path, name)
+        if target is None:
+            named = Path(os.path.normpath(path.parent / name))
+            route = " -> ".join(_display(p) for p in (*chain, named))
+            reader.problem(line, ("import", index), f"{why} (import chain: {route})")
+            continue
         if target in chain:
+            route = " -> ".join(_display(p) for p in (*chain, target))
             reader.problem(line, ("import", index), f"import cycle: {route}")
             continue
-        if not target.is_file():
-            reader.problem(line, ("import", index), f"imported file {name} not found (import chain: {route})")
-            continue
-        imported = _load_file(target, chain, variables, problems)
+        imported = _load_file(target, chain, variables, problems, root)
         if imported is not None:
             merged = _merge_documents(merged, imported)
     for path_key in [k for k in document.locations if k and k[0] == "import"]:
@@ -622,7 +650,13 @@ def load_document(
         raise UsageError(f"unknown environment {env!r}; known {where}: {', '.join(known) or 'none'}")
     values = {**os.environ, **(variables or {})}
     problems: list[str] = []
-    document = _load_file((Path(stacks_dir) / f"{env}.yaml").resolve(), (), values, problems)
+    root = Path(stacks_dir).resolve()
+    path, why = _import_target(root, root / "stack", f"{env}.yaml")
+    if path is None:
+        raise ConfigError(
+            [f"{_display(Path(stacks_dir) / f'{env}.yaml')}:1: {why.replace('imported file', 'stack file')}"]
+        )
+    document = _load_file(path, (), values, problems, root)
     if problems or document is None:
         raise ConfigError(
             [_one_line(p) for p in problems] or [f"{_display(Path(stacks_dir) / f'{env}.yaml')}:1: cannot load"]

@@ -419,6 +419,20 @@ def check_backend_url(url: str, source: str) -> str:
     return url.strip()
 
 
+def _absolute_file_url(url: str, environ: Mapping[str, str], project_dir: Path) -> str:
+    """`file://~/state` -> `file://<home>/state`, `file://state` -> `file://<project>/state`.
+
+    The directory is made here and the engine runs elsewhere (its own work directory), so both must read the
+    same absolute path; a `~` is the user's home directory, as Pulumi reads it.
+    """
+    path, separator, query = url.removeprefix("file://").partition("?")
+    if path == "~" or path.startswith("~/"):
+        path = (environ.get("HOME") or str(Path.home())) + path[1:]
+    if not Path(path).is_absolute():
+        path = (project_dir / path).as_posix()
+    return f"file://{path}{separator}{query}"
+
+
 def choose_backend(
     *,
     cli: str | None,
@@ -445,6 +459,8 @@ def choose_backend(
         url, is_default = check_backend_url(stack_file_url, "state.backend_url"), False
     else:
         url, is_default = default, True
+    if url.startswith("file://"):
+        url = _absolute_file_url(url, environ, project_dir)
     secrets = stack_file_secrets if not is_default else None
     if secrets is None and url.startswith("file://"):
         secrets = "passphrase"

@@ -29,7 +29,7 @@ from ecsdelivery.driver import plan
 from ecsdelivery.driver.aws import AwsAccess
 from ecsdelivery.driver.local import emulator
 from ecsdelivery.driver.pulumi_cli import find_pulumi_command
-from ecsdelivery.errors import DeploymentError, MissingRequirementError, StackLockedError
+from ecsdelivery.errors import DeploymentError, MissingRequirementError, StackLockedError, UsageError
 from ecsdelivery.program import delivery_program
 
 if TYPE_CHECKING:
@@ -144,9 +144,24 @@ class Workspace:
         from pulumi import automation as auto
 
         if backend.is_local_file:
-            Path(backend.url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+            state_dir = Path(backend.url.removeprefix("file://").partition("?")[0])
+            try:
+                state_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                why = f"cannot use {state_dir} as the state directory ({err.strerror or err})"
+                if backend.is_default:
+                    raise MissingRequirementError(
+                        f"{why}; move away whatever holds that path (a file named .ecsdelivery?)"
+                    ) from None
+                raise UsageError(f"backend {backend.url}: {why}; give a directory you can write") from None
         work_dir = self.settings.project_dir.resolve() / ".ecsdelivery" / "workspace"
-        work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            work_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise MissingRequirementError(
+                f"cannot create the workspace directory {work_dir} ({err.strerror or err}); ecsdelivery keeps "
+                "per-stack settings there: move away whatever holds that path (a file named .ecsdelivery?)"
+            ) from None
         env = {"PULUMI_BACKEND_URL": backend.url, "PULUMI_SKIP_UPDATE_CHECK": "true"}
         passphrase_given = any(
             k in self.settings.environ for k in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
