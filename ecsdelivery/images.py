@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecsdelivery.errors import EcsDeliveryError, MissingRequirementError, UsageError
+from ecsdelivery.facts import is_digest
 
 #: Manifest media types asked for and copied. Without `acceptedMediaTypes` ECR may convert an OCI manifest or
 #: refuse a manifest list; naming all four returns each image exactly as it was pushed.
@@ -32,7 +33,6 @@ OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 ACCEPTED_MEDIA_TYPES = (DOCKER_MANIFEST_V2, DOCKER_MANIFEST_LIST, OCI_MANIFEST, OCI_INDEX)
 
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _REPOSITORY = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 _ECR_HOST = re.compile(r"(?P<account>[0-9]{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
@@ -93,7 +93,7 @@ class ImageRef:
 
     def with_digest(self, digest: str) -> ImageRef:
         """The same repository pinned to `digest` (the tag is dropped: a digest reference is exact)."""
-        if not _DIGEST.fullmatch(digest):
+        if not is_digest(digest):
             raise UsageError(f"not an image digest: {digest!r} (expected sha256: and 64 hex digits)")
         return ImageRef(repository=self.repository, registry=self.registry, digest=digest)
 
@@ -104,11 +104,6 @@ class ImageRef:
         if self.digest:
             text += f"@{self.digest}"
         return text
-
-
-def is_digest(value: str) -> bool:
-    """True for `sha256:` followed by 64 lowercase hex digits."""
-    return _DIGEST.fullmatch(value) is not None
 
 
 def parse_image_ref(ref: str) -> ImageRef:
@@ -126,7 +121,7 @@ def parse_image_ref(ref: str) -> ImageRef:
     rest, digest = text, None
     if "@" in rest:
         rest, digest = rest.split("@", 1)
-        if not _DIGEST.fullmatch(digest):
+        if not is_digest(digest):
             raise UsageError(f"bad digest in image reference {ref!r}: expected sha256: and 64 lowercase hex digits")
     registry = None
     first, slash, remainder = rest.partition("/")

@@ -2,7 +2,8 @@
 
 A `Label` joins namespace, environment, name and attributes with `-`. Names longer than an AWS limit are cut
 deterministically and end in a short hash of the full name, so two long names that differ only past the cut
-stay different. A preview is the same label with the attribute `pr-<N>`.
+stay different. A preview is the same label with the attribute `pr-<N>`, and its Pulumi stack is named `pr-<N>`
+too: `StackId` is the one place that formats and parses that name.
 
     label = Label(namespace="acme", environment="dev", name="web")
     label.id                           # "acme-dev-web"
@@ -13,6 +14,7 @@ stay different. A preview is the same label with the attribute `pr-<N>`.
 `replace_on` takes the inputs AWS sets only at creation (`ecsdelivery.replace_only`): their short hash ends the
 name, so an edit that makes the engine replace the resource also gives the replacement a new name, and the
 create-before-delete replacement never collides with the resource it replaces.
+    StackId.parse("org/project/pr-42") # StackId(environment="preview", pr=42); .name == "pr-42"
 """
 
 from __future__ import annotations
@@ -44,7 +46,61 @@ LIMITS: dict[str, int] = {
 
 HASH_LENGTH = 6
 _INVALID = re.compile(r"[^a-z0-9-]+")
-_PR_ATTRIBUTE = re.compile(r"pr-([0-9]+)")
+
+PREVIEW = "preview"
+#: `pr-<digits>`: names kept for previews. Pull request N's is `pr-<N>`, N from 1 without leading zeros.
+PREVIEW_PATTERN = re.compile(r"pr-([0-9]+)")
+
+
+def preview_name(pr: int) -> str:
+    """`pr-<N>`: the stack name and label attribute of pull request N's preview."""
+    return f"pr-{pr}"
+
+
+def is_preview_name(name: str) -> bool:
+    """True for any `pr-<digits>` name: previews own them all, so no stack file or service may take one."""
+    return PREVIEW_PATTERN.fullmatch(name) is not None
+
+
+def preview_number(name: str) -> int | None:
+    """N for pull request N's `pr-<N>`; None for anything else (`pr-0` and `pr-07` name no pull request)."""
+    match = PREVIEW_PATTERN.fullmatch(name)
+    if match is None:
+        return None
+    number = int(match.group(1))
+    return number if number >= 1 and preview_name(number) == name else None
+
+
+@dataclass(frozen=True)
+class StackId:
+    """A Pulumi stack of this project: its environment and, for a preview, the pull request.
+
+    `StackId("preview", 42).name` is `pr-42`; `StackId.parse("pr-42")` gives it back.
+    """
+
+    environment: str
+    pr: int | None = None
+
+    @property
+    def name(self) -> str:
+        """`dev`, `staging`, `prod`, `shared`, or `pr-<N>` for a preview."""
+        return preview_name(self.pr) if self.pr is not None else self.environment
+
+    @property
+    def is_preview(self) -> bool:
+        return self.pr is not None
+
+    @classmethod
+    def parse(cls, name: str) -> StackId:
+        """The inverse of `name`; accepts fully-qualified names (`org/project/pr-7`)."""
+        short = name.rsplit("/", 1)[-1]
+        number = preview_number(short)
+        return cls(PREVIEW, number) if number is not None else cls(short)
+
+
+def service_url(protocol: str, address: str) -> str:
+    """A service's URL: `<protocol>://<host>` (the host, or the load balancer's DNS name when it has none)."""
+    return f"{protocol}://{address}"
 
 
 def _normalise(part: str) -> str:
@@ -122,10 +178,14 @@ class Label:
     def pr_number(self) -> int | None:
         """The pull request number when an attribute is `pr-<N>`."""
         for attribute in self.attributes:
-            match = _PR_ATTRIBUTE.fullmatch(attribute)
-            if match:
-                return int(match.group(1))
+            number = preview_number(attribute)
+            if number is not None:
+                return number
         return None
+
+    def without_preview(self) -> Label:
+        """The label minus its `pr-<N>` attribute."""
+        return replace(self, attributes=tuple(a for a in self.attributes if preview_number(a) is None))
 
     @property
     def tags(self) -> dict[str, str]:

@@ -12,10 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-SERVICE = "aws:ecs/service:Service"
-TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
+from ecsdelivery.facts import SCALING_TARGET, SERVICE, TARGET_GROUPS, TASK_DEFINITION
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecsdelivery.components import _policies as p
-from ecsdelivery.components.preview import MAX_PRIORITY, preview_host, preview_priority
-from ecsdelivery.components.service import FargateServiceArgs, capacity_provider_strategy, rollout_seconds
+from ecsdelivery.components.service import capacity_provider_strategy
+from ecsdelivery.config.priorities import MAX_PRIORITY, preview_priority
+from ecsdelivery.settings import CapacityArgs, DeploymentArgs
 
 LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/acme-dev-web"
 REPO = "arn:aws:ecr:us-east-1:123456789012:repository/acme-web"
@@ -183,12 +184,6 @@ def test_preview_priority_error_names_the_largest_pr() -> None:
         preview_priority(10000)
 
 
-def test_preview_host() -> None:
-    assert preview_host("pr-{pr}.preview.example.com", 42) == "pr-42.preview.example.com"
-    with pytest.raises(ValueError):
-        preview_host("preview.example.com", 42)
-
-
 @pytest.mark.parametrize(
     ("weights", "strategy"),
     [
@@ -201,22 +196,17 @@ def test_preview_host() -> None:
 )
 def test_capacity_provider_strategy(weights: tuple[int, int, int], strategy: list[tuple[str, int, int]]) -> None:
     on_demand_weight, spot_weight, on_demand_base = weights
-    assert capacity_provider_strategy(
-        on_demand_weight=on_demand_weight, spot_weight=spot_weight, on_demand_base=on_demand_base
-    ) == [{"capacity_provider": p, "weight": w, "base": b} for p, w, b in strategy]
+    assert capacity_provider_strategy(CapacityArgs(on_demand_weight, spot_weight, on_demand_base)) == [
+        {"capacity_provider": p, "weight": w, "base": b} for p, w, b in strategy
+    ]
 
 
 def test_capacity_provider_strategy_needs_a_weight() -> None:
     with pytest.raises(ValueError, match="above 0"):
-        capacity_provider_strategy(on_demand_weight=0, spot_weight=0, on_demand_base=3)
+        capacity_provider_strategy(CapacityArgs(on_demand_weight=0, spot_weight=0, on_demand_base=3))
 
 
 def test_default_rollout_meets_the_dev_and_preview_target() -> None:
-    fields = FargateServiceArgs.__dataclass_fields__
-    seconds = rollout_seconds(
-        interval=fields["health_check_interval"].default,
-        healthy_threshold=fields["healthy_threshold"].default,
-        deregistration_delay=fields["deregistration_delay"].default,
-    )
-    assert seconds == 15
-    assert fields["health_check_timeout"].default < fields["health_check_interval"].default
+    deployment = DeploymentArgs()
+    assert deployment.worst_case_switch_seconds == 15
+    assert deployment.health_check.timeout < deployment.health_check.interval

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pulumi
+import pytest
 from components_support import LABEL, platform_ref, run
 
-from ecsdelivery.components.preview import PreviewEnvironment, PreviewEnvironmentArgs, preview_priority
+from ecsdelivery.components.preview import PreviewEnvironment, PreviewEnvironmentArgs
 from ecsdelivery.components.task_definition import ContainerArgs
+from ecsdelivery.config.priorities import preview_priority
 
 EXPIRES = "2030-01-02T03:04:05Z"
 SHARED = ("awsx:", "aws:ec2/vpc", "aws:ec2/natGateway", "aws:lb/loadBalancer", "aws:ecs/cluster", "aws:lb/listener:")
@@ -22,7 +24,8 @@ def _program() -> None:
             pr_number=42,
             platform=platform_ref(),
             containers=[ContainerArgs(name="web", image="repo@sha256:" + "b" * 64, port=8080)],
-            host_template="pr-{pr}.preview.example.com",
+            host="pr-42.preview.example.com",
+            listener_rule_priority=preview_priority(42),
             expires_at=EXPIRES,
         ),
     )
@@ -66,7 +69,7 @@ def test_preview_is_spot_small_single_task_with_exec_and_short_logs() -> None:
     assert recording.of_type("aws:appautoscaling/target:Target") == []
     task = recording.named("web-pr-42-task-task")["inputs"]
     assert (task["cpu"], task["memory"]) == ("256", "512")
-    assert recording.named("web-pr-42-task-logs")["inputs"]["retentionInDays"] == 1
+    assert recording.named("web-pr-42-task-logs")["inputs"]["retentionInDays"] == 3
     task_policy = json.loads(recording.named("web-pr-42-task-task-policy")["inputs"]["policy"])
     assert task_policy["Statement"][0]["Sid"] == "EcsExec"
     tg = recording.named("web-pr-42-service-tg")["inputs"]
@@ -74,24 +77,26 @@ def test_preview_is_spot_small_single_task_with_exec_and_short_logs() -> None:
 
 
 def _priority_program(**overrides: object) -> None:
-    preview = PreviewEnvironment(
-        "web-pr-42",
-        PreviewEnvironmentArgs(
-            label=LABEL,
-            pr_number=42,
-            platform=platform_ref(),
-            containers=[ContainerArgs(name="web", image="repo@sha256:" + "b" * 64, port=8080)],
-            host_template="pr-{pr}.preview.example.com",
-            expires_at=EXPIRES,
-            **overrides,  # type: ignore[arg-type]
-        ),
-    )
+    arguments: dict[str, object] = {
+        "label": LABEL,
+        "pr_number": 42,
+        "platform": platform_ref(),
+        "containers": [ContainerArgs(name="web", image="repo@sha256:" + "b" * 64, port=8080)],
+        "host": "pr-42.preview.example.com",
+        "listener_rule_priority": 12345,
+        "expires_at": EXPIRES,
+        **overrides,
+    }
+    preview = PreviewEnvironment("web-pr-42", PreviewEnvironmentArgs(**arguments))  # type: ignore[arg-type]
     pulumi.export("priority", preview.listener_rule_priority)
 
 
-def test_preview_priority_explicit_or_from_the_knobs() -> None:
-    explicit = run(lambda: _priority_program(listener_rule_priority=12345), stack="pr-42")
+def test_preview_takes_the_priority_it_is_given() -> None:
+    explicit = run(_priority_program, stack="pr-42")
     assert explicit.named("web-pr-42-service-rule")["inputs"]["priority"] == 12345
-    knobs = run(lambda: _priority_program(priority_base=20000, services_per_preview=2, service_index=1), stack="pr-42")
-    assert knobs.named("web-pr-42-service-rule")["inputs"]["priority"] == 20000 + 42 * 2 + 1
-    assert knobs.outputs["priority"] == 20085
+    assert explicit.outputs["priority"] == 12345
+
+
+def test_a_preview_with_a_host_needs_a_priority() -> None:
+    with pytest.raises(ValueError, match="needs its listener_rule_priority"):
+        run(lambda: _priority_program(listener_rule_priority=None), stack="pr-42")

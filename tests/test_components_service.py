@@ -9,8 +9,9 @@ import pulumi
 import pytest
 from components_support import ALB_SG, LABEL, platform_ref, run
 
-from ecsdelivery.components.service import AutoscalingArgs, FargateService, FargateServiceArgs
+from ecsdelivery.components.service import FargateService, FargateServiceArgs
 from ecsdelivery.components.task_definition import ContainerArgs, FargateTaskDefinition, FargateTaskDefinitionArgs
+from ecsdelivery.settings import AutoscalingArgs, CapacityArgs
 
 
 def _service(**overrides: Any) -> FargateService:
@@ -61,7 +62,7 @@ def test_target_group_health_check_and_draining() -> None:
     assert (tg["port"], tg["protocol"], tg["targetType"]) == (8080, "HTTP", "ip")
     assert tg["deregistrationDelay"] == 5
     check = tg["healthCheck"]
-    assert (check["interval"], check["healthyThreshold"], check["timeout"], check["path"]) == (5, 2, 4, "/")
+    assert (check["interval"], check["healthyThreshold"], check["timeout"], check["path"]) == (5, 2, 4, "/healthz")
     assert check["interval"] * check["healthyThreshold"] + tg["deregistrationDelay"] <= 15
 
 
@@ -101,7 +102,7 @@ def test_service_is_private_with_circuit_breaker_exec_and_tag_propagation() -> N
 
 
 def test_mixed_capacity_weights_reach_the_service() -> None:
-    recording = run(lambda: _service(on_demand_weight=1, spot_weight=3, on_demand_base=2))
+    recording = run(lambda: _service(capacity=CapacityArgs(on_demand_weight=1, spot_weight=3, on_demand_base=2)))
     assert recording.named("web-svc-service")["inputs"]["capacityProviderStrategies"] == [
         {"capacityProvider": "FARGATE", "weight": 1, "base": 2},
         {"capacityProvider": "FARGATE_SPOT", "weight": 3, "base": 0},
@@ -109,7 +110,7 @@ def test_mixed_capacity_weights_reach_the_service() -> None:
 
 
 def test_spot_with_on_demand_base() -> None:
-    recording = run(lambda: _service(spot=True, on_demand_base=1))
+    recording = run(lambda: _service(capacity=CapacityArgs(on_demand_weight=0, spot_weight=1, on_demand_base=1)))
     assert recording.named("web-svc-service")["inputs"]["capacityProviderStrategies"] == [
         {"capacityProvider": "FARGATE", "weight": 0, "base": 1},
         {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0},
@@ -117,7 +118,7 @@ def test_spot_with_on_demand_base() -> None:
 
 
 def test_autoscaling_leaves_desired_count_to_the_scaler() -> None:
-    scaling = AutoscalingArgs(min_count=2, max_count=6, cpu_target=55, memory_target=70, requests_per_target=500)
+    scaling = AutoscalingArgs(min=2, max=6, cpu_target=55, memory_target=70, requests_per_target=500)
     recording = run(lambda: _service(autoscaling=scaling))
     service = recording.named("web-svc-service")
     assert service["options"]["ignoreChanges"] == ["desiredCount"]

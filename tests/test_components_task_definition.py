@@ -14,6 +14,7 @@ from ecsdelivery.components.task_definition import (
     FargateTaskDefinitionArgs,
     SecretArgs,
 )
+from ecsdelivery.settings import LoggingArgs
 
 REPO = "arn:aws:ecr:us-east-1:123456789012:repository/acme-web"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/acme-web@sha256:" + "a" * 64
@@ -84,7 +85,7 @@ def test_task_definition_inputs_and_container_definition() -> None:
 
 
 def test_log_group_retention_and_tags() -> None:
-    recording = run(lambda: FargateTaskDefinition("web", _args(log_retention_days=3)))
+    recording = run(lambda: FargateTaskDefinition("web", _args(logging=LoggingArgs(retention_days=3))))
     logs = recording.named("web-logs")["inputs"]
     assert logs["name"] == "/ecs/acme-dev-web"
     assert logs["retentionInDays"] == 3

@@ -259,7 +259,7 @@ def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys:
     text = body.read_text()
     assert "`pr-9`: 1 create" in text
     assert "| `aws:cloudwatch/logGroup:LogGroup` | 1 |" in text
-    assert "https://pr-9.preview.example.com" in text and D1 in text
+    assert "http://pr-9.preview.example.com" in text and D1 in text  # dev has no certificate: plain HTTP
     # the rollout report of the stack file's service, after the changes (preview defaults: 5 s x 2 + 5 s)
     assert text.endswith(
         "\n\n- Rollout `web-service-service`: worst case **15 s** (target 15 s) "
@@ -635,3 +635,34 @@ def test_bad_input_as_a_process_is_one_line_without_a_traceback(tmp_path: Path) 
         )
         assert done.returncode == code, (argv, done.stderr)
         assert len(done.stderr.splitlines()) == 1 and message in done.stderr, (argv, done.stderr)
+
+
+def test_program_synth_and_driver_agree_on_host_priority_and_url(fake: FakeState, tmp_path: Path) -> None:
+    """One input (preview of PR 42, one image): the resolved stack, the offline synth, the driver's PR comment
+    before the first deploy, and the program deployed through the engine double give one host, priority, URL."""
+    from ecsdelivery.stack import resolve_stack
+    from ecsdelivery.synth import synthesize
+    from ecsdelivery.synth.mocks import EcsMocks
+
+    fake.mocks_factory = EcsMocks
+    workspace.HOOKS.program = delivery_program
+    image = f"{REPO}@{D1}"
+    resolved = resolve_stack("preview", pr=42, image=image, stacks_dir="stacks").services["web"]
+    assert (resolved.host, resolved.priority) == ("pr-42.preview.example.com", 10168)
+
+    synthesized = synthesize("preview", pr=42, image=image, stacks_dir="stacks")
+    rule = synthesized.of_type("aws:lb/listenerRule:ListenerRule")[0]["inputs"]
+    assert rule["conditions"] == [{"hostHeader": {"values": [resolved.host]}}]
+    assert rule["priority"] == resolved.priority
+    assert synthesized.outputs["url"] == resolved.url
+
+    assert main(["up", "dev", "--image", image]) == 0
+    comment = tmp_path / "comment.md"
+    assert main(["diff", "preview", "--pr", "42", "--image", image, "--markdown", str(comment)]) == 0
+    assert f"- url: {resolved.url}\n" in comment.read_text()
+
+    assert main(["up", "preview", "--pr", "42", "--image", image]) == 0
+    deployed = fake.stacks["pr-42"]
+    assert deployed.outputs["url"] == resolved.url
+    rules = [r["state"] for r in deployed.resources.values() if r["type"] == "aws:lb/listenerRule:ListenerRule"]
+    assert [(r["priority"], r["conditions"]) for r in rules] == [(resolved.priority, rule["conditions"])]

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from ecsdelivery.config import load_stack
-from ecsdelivery.errors import ConfigError, UsageError
-from ecsdelivery.naming import Label
+from ecsdelivery.errors import ConfigError
 from ecsdelivery.program import delivery
+from ecsdelivery.stack import DeployImage
 from ecsdelivery.synth import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,53 +43,11 @@ def prod() -> Any:
     return load_stack("prod", stacks_dir=STACKS)
 
 
-@pytest.mark.parametrize(
-    ("value", "reference"),
-    [
-        (f"{REPO}@{DIGEST}", f"{REPO}@{DIGEST}"),
-        (DIGEST, f"{REPO}@{DIGEST}"),
-        (f"@{DIGEST}", f"{REPO}@{DIGEST}"),
-        (f"acme/web@{DIGEST}", f"{REPO}@{DIGEST}"),
-        (f"{REPO}:sha-abc1234@{DIGEST}", f"{REPO}@{DIGEST}"),
-        (f"ghcr.io/acme/other@{DIGEST}", f"ghcr.io/acme/other@{DIGEST}"),
-    ],
-)
-def test_digest_references_are_pinned(dev: Any, value: str, reference: str) -> None:
-    image = delivery.deploy_image(dev, value)
-    assert image == delivery.DeployImage(reference=reference, digest=DIGEST)
-
-
-def test_no_image(dev: Any) -> None:
-    assert delivery.deploy_image(dev, None) is None
-    assert delivery.deploy_image(dev, "  ") is None
-
-
-def test_a_tag_is_refused_in_a_protected_environment(prod: Any) -> None:
-    with pytest.raises(UsageError, match="prod is protected and deploys by digest only"):
-        delivery.deploy_image(prod, f"{REPO}:v1.2.3")
-
-
 def test_a_tag_is_accepted_with_a_warning_elsewhere() -> None:
     result = synthesize("dev", image=f"{REPO}:sha-abc1234", stacks_dir=str(STACKS))
     assert result.outputs["image"] == f"{REPO}:sha-abc1234"
     assert result.outputs["imageDigest"] == ""
     assert any("tag reference" in w and "not pinned" in w for w in result.warnings)
-
-
-def test_bad_image_references_are_usage_errors(dev: Any) -> None:
-    with pytest.raises(UsageError):
-        delivery.deploy_image(dev, "Not An Image")
-    with pytest.raises(UsageError):
-        delivery.deploy_image(dev, f"{REPO}@sha256:short")
-
-
-def test_repository_arn(dev: Any) -> None:
-    assert delivery.repository_arn(dev) == "arn:aws:ecr:us-east-1:111111111111:repository/acme/web"
-
-
-def test_without_pr_drops_only_the_pr_attribute() -> None:
-    label = Label("acme", "preview", "web", ("worker", "pr-42"), {"Project": "web"})
-    assert delivery.without_pr(label) == Label("acme", "preview", "web", ("worker",), {"Project": "web"})
 
 
 def test_container_args_map_every_field() -> None:
@@ -109,7 +67,7 @@ def test_container_args_map_every_field() -> None:
             "stop_timeout": 20,
         }
     )
-    args = delivery.container_args(container, delivery.DeployImage(f"{REPO}@{DIGEST}", DIGEST), where="services.web")
+    args = delivery.container_args(container, DeployImage(f"{REPO}@{DIGEST}", DIGEST), where="services.web")
     assert args.image == f"{REPO}@{DIGEST}"
     assert (args.port, args.stop_timeout, list(args.command)) == (8080, 20, ["serve"])
     assert args.readonly_root_filesystem is True
@@ -174,27 +132,6 @@ def test_a_port_without_routing_is_refused_clearly(tmp_path: Path) -> None:
     services = {"api": {"containers": [{"name": "api", "port": 9000}]}}
     with pytest.raises(ConfigError, match=r"services\.api\.routing: container 'api' listens on port 9000"):
         synthesize("dev", stacks_dir=stacks_with(tmp_path, "dev", {"services": services}))
-
-
-def test_git_sha_is_tagged() -> None:
-    settings = delivery._Settings(image=f"{REPO}@{DIGEST}", stacks_dir=str(STACKS), local=False, git_sha="abc1234")
-    config = delivery.load_current_stack("dev", settings)
-    assert config.tags["GitSha"] == "abc1234"
-    assert config.service_label("web").tags["GitSha"] == "abc1234"
-
-
-def test_pr_stack_names_load_the_preview_template() -> None:
-    settings = delivery._Settings(image=None, stacks_dir=str(STACKS), local=False, git_sha=None)
-    config = delivery.load_current_stack("pr-7", settings)
-    assert (config.environment, config.pr, config.stack_name) == ("preview", 7, "pr-7")
-
-
-def test_platform_protocol(dev: Any, prod: Any) -> None:
-    assert delivery.platform_protocol(dev, local=False, stacks_dir=str(STACKS)) == "http"
-    assert delivery.platform_protocol(prod, local=False, stacks_dir=str(STACKS)) == "https"
-    assert delivery.platform_protocol(prod, local=True, stacks_dir=str(STACKS)) == "http"
-    preview = load_stack("preview", pr=3, stacks_dir=STACKS)
-    assert delivery.platform_protocol(preview, local=False, stacks_dir=str(STACKS)) == "http"  # dev's
 
 
 def test_an_existing_platform_is_used_by_its_ids(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import argparse
 import json
 
 from ecsdelivery.errors import ConfigError, UsageError
+from ecsdelivery.naming import StackId
 
 # A preview stack is validated as this pull request (the host template and priorities need a number).
 SAMPLE_PR = 1
@@ -27,7 +28,7 @@ def validate(args: argparse.Namespace) -> int:
     if not known:
         raise UsageError(f"no stack files (*.yaml) in {stacks_dir}")
     envs = list(getattr(args, "envs", None) or known)
-    unknown = [env for env in envs if env not in known and not env.startswith("pr-")]
+    unknown = [env for env in envs if env not in known and not StackId.parse(env).is_preview]
     if unknown:
         raise UsageError(f"unknown environment {unknown[0]!r}; known: {', '.join(known)}")
     problems: list[str] = [] if getattr(args, "envs", None) else stack_file_problems(stacks_dir)

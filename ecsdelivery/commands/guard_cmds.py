@@ -23,20 +23,19 @@ from typing import Any
 
 def _synthesize(args: argparse.Namespace) -> tuple[Any, Any, list[dict[str, Any]]]:
     """(stack config, SynthResult, resources with their options) for ENV [--pr N] [--image REF]."""
-    from ecsdelivery.driver.plan import pr_from_event
+    from ecsdelivery.events import pr_from_event
     from ecsdelivery.synth import fastimport
 
     fastimport.install()  # load only the pulumi-aws modules the components use
-    from ecsdelivery.config import load_stack
     from ecsdelivery.synth import synthesize
 
     pr = getattr(args, "pr", None)
     if args.env == "preview" and pr is None:
         pr = pr_from_event(os.environ)
-    config = load_stack(args.env, stacks_dir=args.stacks_dir, pr=pr)
     result = synthesize(args.env, pr=pr, image=getattr(args, "image", None), stacks_dir=args.stacks_dir)
+    assert result.resolved is not None
     resources = [{**r, "options": result.options.get(r["name"], {})} for r in result.resources]
-    return config, result, resources
+    return result.resolved.config, result, resources
 
 
 def check(args: argparse.Namespace) -> int:

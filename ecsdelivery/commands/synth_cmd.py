@@ -91,8 +91,8 @@ def synth(args: argparse.Namespace) -> int:
 
     if bootstrap_cmds.wants_bootstrap(args):
         return bootstrap_cmds.synth(args)
-    from ecsdelivery.driver.plan import pr_from_event
     from ecsdelivery.errors import ConfigError
+    from ecsdelivery.events import pr_from_event
     from ecsdelivery.synth import fastimport
 
     # Load only the pulumi-aws modules the components use (seconds faster per process).

@@ -14,12 +14,12 @@ from ecsdelivery.components import _policies
 from ecsdelivery.components._common import child, to_json
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.service import security_group_name
+from ecsdelivery.facts import TLS_POLICY
 from ecsdelivery.naming import Label
 from ecsdelivery.replace_only import hashed_inputs
 
 LOAD_BALANCER_TYPE = "application"
 LOAD_BALANCER_BASELINE = {"internal": False, "loadBalancerType": LOAD_BALANCER_TYPE}
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 #: Key prefix of the load balancer's access logs in their bucket.
 ACCESS_LOG_PREFIX = "alb"
 NatStrategy = Literal["None", "Single", "OnePerAz"]

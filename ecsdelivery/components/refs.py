@@ -33,12 +33,12 @@ class PlatformRef:
     alb_security_group_id: pulumi.Input[str]
     alb_dns_name: pulumi.Input[str]
     alb_zone_id: pulumi.Input[str]
-    protocol: str = "https"
+    protocol: pulumi.Input[str] = "https"
     alb_arn_suffix: pulumi.Input[str] | None = None
 
     @classmethod
-    def from_stack_reference(cls, ref: pulumi.StackReference, *, protocol: str = "https") -> PlatformRef:
-        """Read the platform outputs (vpcId, privateSubnetIds, clusterArn, ...) another stack exports."""
+    def from_stack_reference(cls, ref: pulumi.StackReference) -> PlatformRef:
+        """Read the platform outputs (vpcId, privateSubnetIds, clusterArn, ..., protocol) another stack exports."""
 
         def get(key: str) -> pulumi.Output:
             return ref.require_output(key)
@@ -52,5 +52,5 @@ class PlatformRef:
             alb_security_group_id=get("albSecurityGroupId"),
             alb_dns_name=get("albDnsName"),
             alb_zone_id=get("albZoneId"),
-            protocol=protocol,
+            protocol=get("protocol"),
         )

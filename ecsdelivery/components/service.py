@@ -12,8 +12,9 @@ from ecsdelivery.components import _policies
 from ecsdelivery.components._common import child
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.task_definition import FargateTaskDefinition
-from ecsdelivery.naming import Label
+from ecsdelivery.naming import Label, service_url
 from ecsdelivery.replace_only import hashed_inputs
+from ecsdelivery.settings import AutoscalingArgs, CapacityArgs, DeploymentArgs
 
 TARGET_PROTOCOL = "HTTP"
 TARGET_TYPE = "ip"
@@ -22,36 +23,15 @@ MEMORY_METRIC = "ECSServiceAverageMemoryUtilization"
 REQUESTS_METRIC = "ALBRequestCountPerTarget"
 
 
-@dataclass(frozen=True)
-class AutoscalingArgs:
-    """Target-tracking autoscaling of the desired count (which is then left to autoscaling).
-
-    Attributes:
-        min_count: fewest tasks; default 1.
-        max_count: most tasks; default 4.
-        cpu_target: average CPU % to hold; default 60. None: no CPU policy.
-        memory_target: average memory % to hold; default None (no memory policy).
-        requests_per_target: ALB requests per task per minute to hold; default None (no request policy).
-        scale_in_cooldown: seconds between scale-ins; default 120.
-        scale_out_cooldown: seconds between scale-outs; default 30.
-    """
-
-    min_count: int = 1
-    max_count: int = 4
-    cpu_target: float | None = 60
-    memory_target: float | None = None
-    requests_per_target: int | None = None
-    scale_in_cooldown: int = 120
-    scale_out_cooldown: int = 30
-
-
 @dataclass
 class FargateServiceArgs:
     """Arguments of `FargateService`.
 
-    The health-check and draining defaults meet the dev/preview rollout target: a new task takes traffic after
-    interval x healthy threshold = 5 x 2 = 10 s and an old one drains in 5 s, 15 s in all. For prod pass e.g.
-    interval 10, healthy threshold 3, deregistration delay 30 (60 s).
+    The settings come in the groups of `ecsdelivery.settings` (the stack file's sections): `capacity`,
+    `deployment` (with its `health_check`) and `autoscaling`, with the defaults decided there; the health-check
+    and draining defaults hold the dev/preview rollout target of 15 s. For prod pass e.g.
+    `DeploymentArgs(health_check=HealthCheckArgs(interval=10, healthy_threshold=3), deregistration_delay=30)`
+    (60 s).
 
     Attributes:
         label: names and tags.
@@ -63,27 +43,11 @@ class FargateServiceArgs:
             and its security group admits nothing.
         listener_rule_priority: unique priority on the listener (1-50000, lower wins); default 100.
         desired_count: tasks to run (initial count under autoscaling); default 1.
-        on_demand_weight: relative share of tasks on FARGATE (on-demand); default 1.
-        spot_weight: relative share of tasks on FARGATE_SPOT; default 0. E.g. 1 and 3: a quarter on-demand.
-        on_demand_base: tasks placed on FARGATE before the weights apply; default 0.
-        spot: shorthand for Spot only (on_demand_weight 0, spot_weight 1; `on_demand_base` still applies);
-            default False: the weights decide.
-        min_healthy_percent: deployment minimum healthy percent; default 100.
-        max_percent: deployment maximum percent; default 200.
-        health_check_path: target group health check path; default "/".
-        health_check_matcher: HTTP codes that count as healthy; default "200-399".
-        health_check_interval: seconds between target health checks; default 5.
-        health_check_timeout: seconds before a check fails (less than the interval); default 4.
-        healthy_threshold: consecutive passes before a target takes traffic; default 2.
-        unhealthy_threshold: consecutive failures before a target is taken out; default 2.
-        deregistration_delay: seconds an old target drains; default 5.
-        health_check_grace_period: seconds ECS ignores failing ALB checks after a task starts; default 30.
-        circuit_breaker: stop a deployment whose tasks keep failing; default True.
-        rollback: when the circuit breaker trips, roll back to the last good deployment; default True (needs
-            `circuit_breaker`).
+        capacity: the on-demand/Spot split; default `CapacityArgs()` (all on-demand).
+        deployment: deployment, health check and draining; default `DeploymentArgs()`.
+        autoscaling: target-tracking autoscaling; default None (fixed `desired_count`).
         wait_for_steady_state: `up` waits until the deployment is stable; default True.
         enable_execute_command: allow ECS Exec (the task definition must grant it too); default False.
-        autoscaling: target-tracking autoscaling; default None (fixed `desired_count`).
         route53_zone_id: create an alias `host` -> load balancer in this zone; default None.
         egress_cidr: where tasks may connect (ECR, AWS APIs, databases); default "0.0.0.0/0".
     """
@@ -95,38 +59,27 @@ class FargateServiceArgs:
     path_patterns: Sequence[str] = field(default_factory=tuple)
     listener_rule_priority: pulumi.Input[int] = 100
     desired_count: int = 1
-    on_demand_weight: int = 1
-    spot_weight: int = 0
-    on_demand_base: int = 0
-    spot: bool = False
-    min_healthy_percent: int = 100
-    max_percent: int = 200
-    health_check_path: str = "/"
-    health_check_matcher: str = "200-399"
-    health_check_interval: int = 5
-    health_check_timeout: int = 4
-    healthy_threshold: int = 2
-    unhealthy_threshold: int = 2
-    deregistration_delay: int = 5
-    health_check_grace_period: int = 30
-    circuit_breaker: bool = True
-    rollback: bool = True
+    capacity: CapacityArgs = field(default_factory=CapacityArgs)
+    deployment: DeploymentArgs = field(default_factory=DeploymentArgs)
+    autoscaling: AutoscalingArgs | None = None
     wait_for_steady_state: bool = True
     enable_execute_command: bool = False
-    autoscaling: AutoscalingArgs | None = None
     route53_zone_id: pulumi.Input[str] | None = None
     egress_cidr: str = "0.0.0.0/0"
 
 
-def capacity_provider_strategy(
-    *, on_demand_weight: int = 1, spot_weight: int = 0, on_demand_base: int = 0
-) -> list[dict[str, object]]:
+def capacity_provider_strategy(capacity: CapacityArgs) -> list[dict[str, object]]:
     """The service's capacity provider strategy, weights and base as given.
 
     FARGATE is listed when it has a weight or a base (ECS places the base there first), FARGATE_SPOT when it has
     a weight: `(1, 0, 0)` -> all on-demand; `(0, 1, 1)` -> one on-demand task, the rest on Spot; `(1, 3, 2)` ->
     two on-demand tasks, then one in four on-demand.
     """
+    on_demand_weight, spot_weight, on_demand_base = (
+        capacity.on_demand_weight,
+        capacity.spot_weight,
+        capacity.on_demand_base,
+    )
     if on_demand_weight < 0 or spot_weight < 0 or on_demand_base < 0:
         raise ValueError("capacity weights and base must not be negative")
     if on_demand_weight == 0 and spot_weight == 0:
@@ -174,11 +127,6 @@ def security_group_name(label: Label, *, description: str, vpc_id: pulumi.Input[
             replace_on=hashed_inputs("aws:ec2/securityGroup:SecurityGroup", {"description": description, "vpcId": vpc}),
         )
     )
-
-
-def rollout_seconds(*, interval: int, healthy_threshold: int, deregistration_delay: int) -> int:
-    """Worst-case seconds for a new task to take traffic and an old one to drain (the DESIGN.md target)."""
-    return interval * healthy_threshold + deregistration_delay
 
 
 class FargateService(pulumi.ComponentResource):
@@ -229,7 +177,9 @@ class FargateService(pulumi.ComponentResource):
         self.task_definition_arn = args.task_definition.task_definition_arn
         self.target_group_arn = self._target_group.arn if self._target_group is not None else None
         self.security_group_id = self._security_group.id
-        self.url = pulumi.Output.concat(platform.protocol, "://", address) if self._routed else None
+        self.url = (
+            pulumi.Output.all(platform.protocol, address).apply(lambda a: service_url(*a)) if self._routed else None
+        )
         self.image = args.task_definition.image
         self.register_outputs(
             {
@@ -288,6 +238,8 @@ class FargateService(pulumi.ComponentResource):
 
     def _create_target_group(self) -> aws.lb.TargetGroup:
         args = self._args
+        deployment = args.deployment
+        health = deployment.health_check
         return aws.lb.TargetGroup(
             f"{self._name}-tg",
             name=target_group_name(
@@ -301,17 +253,17 @@ class FargateService(pulumi.ComponentResource):
             protocol=TARGET_PROTOCOL,
             target_type=TARGET_TYPE,
             vpc_id=args.platform.vpc_id,
-            deregistration_delay=args.deregistration_delay,
+            deregistration_delay=deployment.deregistration_delay,
             health_check={
                 "enabled": True,
-                "path": args.health_check_path,
+                "path": health.path,
                 "protocol": "HTTP",
                 "port": "traffic-port",
-                "matcher": args.health_check_matcher,
-                "interval": args.health_check_interval,
-                "timeout": args.health_check_timeout,
-                "healthy_threshold": args.healthy_threshold,
-                "unhealthy_threshold": args.unhealthy_threshold,
+                "matcher": health.matcher,
+                "interval": health.interval,
+                "timeout": health.timeout,
+                "healthy_threshold": health.healthy_threshold,
+                "unhealthy_threshold": health.unhealthy_threshold,
             },
             tags=args.label.tags,
             opts=child(self),
@@ -336,6 +288,7 @@ class FargateService(pulumi.ComponentResource):
 
     def _create_service(self) -> aws.ecs.Service:
         args = self._args
+        deployment = args.deployment
         # With autoscaling on, the scaler owns the desired count: a deploy must not reset it.
         ignore = ["desiredCount"] if args.autoscaling is not None else []
         load_balancers = (
@@ -354,12 +307,8 @@ class FargateService(pulumi.ComponentResource):
             name=args.label.name_for("ecs_service"),
             cluster=args.platform.cluster_arn,
             task_definition=args.task_definition.task_definition_arn,
-            desired_count=args.autoscaling.min_count if args.autoscaling else args.desired_count,
-            capacity_provider_strategies=capacity_provider_strategy(
-                on_demand_weight=0 if args.spot else args.on_demand_weight,
-                spot_weight=1 if args.spot else args.spot_weight,
-                on_demand_base=args.on_demand_base,
-            ),
+            desired_count=args.autoscaling.min if args.autoscaling else args.desired_count,
+            capacity_provider_strategies=capacity_provider_strategy(args.capacity),
             network_configuration={
                 "subnets": args.platform.private_subnet_ids,
                 "security_groups": [self._security_group.id],
@@ -367,13 +316,13 @@ class FargateService(pulumi.ComponentResource):
             },
             load_balancers=load_balancers,
             deployment_circuit_breaker={
-                "enable": args.circuit_breaker,
-                "rollback": args.circuit_breaker and args.rollback,
+                "enable": deployment.circuit_breaker,
+                "rollback": deployment.circuit_breaker and deployment.rollback,
             },
-            deployment_minimum_healthy_percent=args.min_healthy_percent,
-            deployment_maximum_percent=args.max_percent,
+            deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
+            deployment_maximum_percent=deployment.maximum_percent,
             # ECS accepts a grace period only for a service with a load balancer.
-            health_check_grace_period_seconds=args.health_check_grace_period if self._routed else None,
+            health_check_grace_period_seconds=deployment.grace_period if self._routed else None,
             wait_for_steady_state=args.wait_for_steady_state,
             enable_execute_command=args.enable_execute_command,
             enable_ecs_managed_tags=True,
@@ -390,8 +339,8 @@ class FargateService(pulumi.ComponentResource):
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
             resource_id=pulumi.Output.concat("service/", args.platform.cluster_name, "/", self._service.name),
-            min_capacity=scaling.min_count,
-            max_capacity=scaling.max_count,
+            min_capacity=scaling.min,
+            max_capacity=scaling.max,
             tags=args.label.tags,
             opts=child(self),
         )

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 from ecsdelivery.components import _policies
 from ecsdelivery.components._common import child, to_json
 from ecsdelivery.naming import Label
+from ecsdelivery.settings import READ_ONLY_ROOT_FILESYSTEM, LoggingArgs
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,8 @@ class ContainerArgs:
         command: overrides the image's CMD; default None.
         entry_point: overrides the image's ENTRYPOINT; default None.
         health_check: container health check; default None.
-        readonly_root_filesystem: mount the root filesystem read-only; default False (many images write to it).
+        readonly_root_filesystem: mount the root filesystem read-only; default True (an image that writes outside
+            its volumes needs False).
         stop_timeout: seconds between SIGTERM and SIGKILL; default None (ECS: 30).
     """
 
@@ -87,7 +89,7 @@ class ContainerArgs:
     command: Sequence[str] | None = None
     entry_point: Sequence[str] | None = None
     health_check: ContainerHealthCheckArgs | None = None
-    readonly_root_filesystem: bool = False
+    readonly_root_filesystem: bool = READ_ONLY_ROOT_FILESYSTEM
     stop_timeout: int | None = None
 
 
@@ -103,7 +105,7 @@ class FargateTaskDefinitionArgs:
         cpu_architecture: "X86_64" or "ARM64"; default "X86_64".
         repository_arns: ECR repositories the images come from; the execution role may pull from these only.
             Default none (public images).
-        log_retention_days: CloudWatch Logs retention; default 14.
+        logging: the log group's retention; default `LoggingArgs()` (30 days).
         enable_execute_command: grant the task role the SSM channels ECS Exec needs; default False.
         task_role_statements: extra IAM statements for the application; default none.
         secrets_kms_key_arn: customer-managed key the secrets are encrypted with (adds kms:Decrypt on it only);
@@ -116,7 +118,7 @@ class FargateTaskDefinitionArgs:
     memory: int = 512
     cpu_architecture: str = "X86_64"
     repository_arns: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
-    log_retention_days: int = 14
+    logging: LoggingArgs = field(default_factory=LoggingArgs)
     enable_execute_command: bool = False
     task_role_statements: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     secrets_kms_key_arn: pulumi.Input[str] | None = None
@@ -232,7 +234,7 @@ class FargateTaskDefinition(pulumi.ComponentResource):
         return aws.cloudwatch.LogGroup(
             f"{self._name}-logs",
             name=f"/ecs/{label.name_for('log_group')}",
-            retention_in_days=self._args.log_retention_days,
+            retention_in_days=self._args.logging.retention_days,
             tags=label.tags,
             opts=child(self),
         )

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from ecsdelivery.config.models import StackConfig
 from ecsdelivery.errors import ConfigError, UsageError
+from ecsdelivery.naming import PREVIEW, is_preview_name, preview_number
 
 KeyPath = tuple[str | int, ...]
 
@@ -42,7 +43,6 @@ _PLATFORM_MODES = ("create", "stack", "existing")
 _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAX_FLOW_DEPTH = 64
 _MAX_NODES = 20_000  # guards against alias bombs ("billion laughs")
-_PREVIEW_STACK = re.compile(r"pr-([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -608,7 +608,7 @@ def _stack_files(stacks_dir: str | os.PathLike[str]) -> list[Path]:
 
 def stack_file_problem(name: str) -> str | None:
     """Why `stacks/<name>.yaml` cannot be an environment, or None when it can."""
-    if _PREVIEW_STACK.fullmatch(name):
+    if is_preview_name(name):
         return (
             f"a stack file cannot be named {name}.yaml: {name} is the stack of PR {name[3:]}'s preview, which is "
             "made from preview.yaml; rename the file"
@@ -688,11 +688,11 @@ def load_stack(
         config.stack_name                       # "pr-42"
         config.services["web"].routing.host     # "pr-42.preview.example.com"
     """
-    match = _PREVIEW_STACK.fullmatch(env)
-    if match:
-        if pr is not None and pr != int(match.group(1)):
+    number = preview_number(env)
+    if number is not None:
+        if pr is not None and pr != number:
             raise UsageError(f"stack {env} and --pr {pr} disagree")
-        env, pr = "preview", int(match.group(1))
+        env, pr = PREVIEW, number
     if env == "preview" and pr is None:
         raise UsageError("the preview environment needs a pull request number (--pr N)")
     if pr is not None and env != "preview":

@@ -22,7 +22,6 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from ecsdelivery.config.fargate import FARGATE_CPU, LOG_RETENTION_DAYS, check_size
 from ecsdelivery.config.priorities import (
     MAX_PRIORITY,
     PREVIEW_PRIORITY_BASE,
@@ -30,7 +29,24 @@ from ecsdelivery.config.priorities import (
     largest_preview_pr,
     preview_priority,
 )
-from ecsdelivery.naming import Label
+from ecsdelivery.facts import FARGATE_CPU, LOG_RETENTION_DAYS, check_size
+from ecsdelivery.naming import Label, is_preview_name, preview_name
+from ecsdelivery.settings import (
+    PREVIEW_LOGGING,
+    READ_ONLY_ROOT_FILESYSTEM,
+    AutoscalingArgs,
+    CapacityArgs,
+    DeploymentArgs,
+    HealthCheckArgs,
+    LoggingArgs,
+)
+
+# The defaults of the service settings, decided once in `ecsdelivery.settings`.
+_SCALING = AutoscalingArgs()
+_CAPACITY = CapacityArgs()
+_HEALTH = HealthCheckArgs()
+_DEPLOYMENT = DeploymentArgs()
+_LOGGING = LoggingArgs()
 
 # --- shared value types -------------------------------------------------------------------------------------
 
@@ -85,7 +101,6 @@ EnvValue = Annotated[str, BeforeValidator(_env_value)]
 NAME_PATTERN = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=32)]
 StackName = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
-_PREVIEW_NAME = re.compile(r"pr-[0-9]+")
 #: Attributes the platform adds to the stack's label (`platform.py`); a service of that name would share them.
 PLATFORM_ATTRIBUTES = ("alb", "alb-logs")
 
@@ -449,7 +464,9 @@ class ContainerConfig(_Model):
     entry_point: list[str] | None = Field(None, description="Overrides the image's ENTRYPOINT. Default: none.")
     health_check: ContainerHealthCheck | None = Field(None, description="Container health check. Default: none.")
     essential: bool = Field(True, description="The task stops when this container stops. Default: true.")
-    read_only_root_filesystem: bool = Field(True, description="Mount the root file system read-only. Default: true.")
+    read_only_root_filesystem: bool = Field(
+        READ_ONLY_ROOT_FILESYSTEM, description="Mount the root file system read-only. Default: true."
+    )
     stop_timeout: int = Field(10, ge=2, le=120, description="Seconds between SIGTERM and SIGKILL, 2-120. Default: 10.")
 
     @model_validator(mode="after")
@@ -463,12 +480,16 @@ class AutoscalingConfig(_Model):
     """Target-tracking scaling of the desired count."""
 
     enabled: bool = Field(False, description="Scale the service automatically. Default: false.")
-    min: int = Field(1, ge=0, le=1000, description="Fewest tasks. Default: 1.")
-    max: int = Field(4, ge=1, le=1000, description="Most tasks. Default: 4.")
-    cpu_target: int | None = Field(60, ge=1, le=100, description="Average CPU percent to hold. Default: 60.")
-    memory_target: int | None = Field(None, ge=1, le=100, description="Average memory percent to hold. Default: none.")
+    min: int = Field(_SCALING.min, ge=0, le=1000, description=f"Fewest tasks. Default: {_SCALING.min}.")
+    max: int = Field(_SCALING.max, ge=1, le=1000, description=f"Most tasks. Default: {_SCALING.max}.")
+    cpu_target: int | None = Field(
+        _SCALING.cpu_target, ge=1, le=100, description=f"Average CPU percent to hold. Default: {_SCALING.cpu_target}."
+    )
+    memory_target: int | None = Field(
+        _SCALING.memory_target, ge=1, le=100, description="Average memory percent to hold. Default: none."
+    )
     requests_per_target: int | None = Field(
-        None, ge=1, description="ALB requests per task to hold (needs routing). Default: none."
+        _SCALING.requests_per_target, ge=1, description="ALB requests per task to hold (needs routing). Default: none."
     )
 
     @model_validator(mode="after")
@@ -479,14 +500,39 @@ class AutoscalingConfig(_Model):
             raise ValueError("give at least one of cpu_target, memory_target, requests_per_target")
         return self
 
+    def args(self) -> AutoscalingArgs | None:
+        """The components' `AutoscalingArgs`; None when autoscaling is off."""
+        if not self.enabled:
+            return None
+        return AutoscalingArgs(
+            min=self.min,
+            max=self.max,
+            cpu_target=self.cpu_target,
+            memory_target=self.memory_target,
+            requests_per_target=self.requests_per_target,
+        )
+
 
 class CapacityConfig(_Model):
     """How tasks split between Fargate on-demand and Fargate Spot (capacity provider strategy)."""
 
-    on_demand_weight: int = Field(1, ge=0, le=1000, description="Relative share of FARGATE tasks. Default: 1.")
-    spot_weight: int = Field(0, ge=0, le=1000, description="Relative share of FARGATE_SPOT tasks. Default: 0.")
+    on_demand_weight: int = Field(
+        _CAPACITY.on_demand_weight,
+        ge=0,
+        le=1000,
+        description=f"Relative share of FARGATE tasks. Default: {_CAPACITY.on_demand_weight}.",
+    )
+    spot_weight: int = Field(
+        _CAPACITY.spot_weight,
+        ge=0,
+        le=1000,
+        description=f"Relative share of FARGATE_SPOT tasks. Default: {_CAPACITY.spot_weight}.",
+    )
     on_demand_base: int = Field(
-        0, ge=0, le=100000, description="Tasks always placed on-demand before the weights apply. Default: 0."
+        _CAPACITY.on_demand_base,
+        ge=0,
+        le=100000,
+        description=f"Tasks always placed on-demand before the weights apply. Default: {_CAPACITY.on_demand_base}.",
     )
 
     @model_validator(mode="after")
@@ -500,17 +546,35 @@ class CapacityConfig(_Model):
         """True when every task runs on Fargate Spot."""
         return self.on_demand_weight == 0 and self.on_demand_base == 0
 
+    def args(self) -> CapacityArgs:
+        """The components' `CapacityArgs`."""
+        return CapacityArgs(self.on_demand_weight, self.spot_weight, self.on_demand_base)
+
 
 class TargetHealthCheck(_Model):
     """The load balancer's health check of each task. Defaults hold a 15 s rollout (DESIGN.md)."""
 
-    path: str = Field("/healthz", pattern=r"^/", max_length=1024, description="HTTP path. Default: /healthz.")
-    interval: int = Field(5, ge=5, le=300, description="Seconds between checks, 5-300. Default: 5.")
-    timeout: int = Field(4, ge=2, le=120, description="Seconds before a check fails, 2-120. Default: 4.")
-    healthy_threshold: int = Field(2, ge=2, le=10, description="Successes before healthy, 2-10. Default: 2.")
-    unhealthy_threshold: int = Field(2, ge=2, le=10, description="Failures before unhealthy, 2-10. Default: 2.")
+    path: str = Field(_HEALTH.path, pattern=r"^/", max_length=1024, description=f"HTTP path. Default: {_HEALTH.path}.")
+    interval: int = Field(
+        _HEALTH.interval, ge=5, le=300, description=f"Seconds between checks, 5-300. Default: {_HEALTH.interval}."
+    )
+    timeout: int = Field(
+        _HEALTH.timeout, ge=2, le=120, description=f"Seconds before a check fails, 2-120. Default: {_HEALTH.timeout}."
+    )
+    healthy_threshold: int = Field(
+        _HEALTH.healthy_threshold,
+        ge=2,
+        le=10,
+        description=f"Successes before healthy, 2-10. Default: {_HEALTH.healthy_threshold}.",
+    )
+    unhealthy_threshold: int = Field(
+        _HEALTH.unhealthy_threshold,
+        ge=2,
+        le=10,
+        description=f"Failures before unhealthy, 2-10. Default: {_HEALTH.unhealthy_threshold}.",
+    )
     matcher: str = Field(
-        "200-399",
+        _HEALTH.matcher,
         pattern=r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$",
         description="HTTP codes that count as healthy, e.g. 200 or 200-399. Default: 200-399.",
     )
@@ -521,24 +585,49 @@ class TargetHealthCheck(_Model):
             raise ValueError(f"@timeout: must be less than interval ({self.interval})")
         return self
 
+    def args(self) -> HealthCheckArgs:
+        """The components' `HealthCheckArgs`."""
+        return HealthCheckArgs(
+            path=self.path,
+            interval=self.interval,
+            timeout=self.timeout,
+            healthy_threshold=self.healthy_threshold,
+            unhealthy_threshold=self.unhealthy_threshold,
+            matcher=self.matcher,
+        )
+
 
 class DeploymentConfig(_Model):
     """How ECS replaces tasks on a deploy, and how fast traffic moves."""
 
     minimum_healthy_percent: int = Field(
-        100, ge=0, le=100, description="Tasks kept running during a deploy, percent. Default: 100."
+        _DEPLOYMENT.minimum_healthy_percent,
+        ge=0,
+        le=100,
+        description=f"Tasks kept running during a deploy, percent. Default: {_DEPLOYMENT.minimum_healthy_percent}.",
     )
     maximum_percent: int = Field(
-        200, ge=100, le=200, description="Tasks allowed during a deploy, percent, 100-200. Default: 200."
+        _DEPLOYMENT.maximum_percent,
+        ge=100,
+        le=200,
+        description=f"Tasks allowed during a deploy, percent, 100-200. Default: {_DEPLOYMENT.maximum_percent}.",
     )
-    circuit_breaker: bool = Field(True, description="Stop a deploy whose tasks keep failing. Default: true.")
-    rollback: bool = Field(True, description="Roll back when the circuit breaker trips. Default: true.")
+    circuit_breaker: bool = Field(
+        _DEPLOYMENT.circuit_breaker, description="Stop a deploy whose tasks keep failing. Default: true."
+    )
+    rollback: bool = Field(_DEPLOYMENT.rollback, description="Roll back when the circuit breaker trips. Default: true.")
     health_check: TargetHealthCheck = Field(default_factory=TargetHealthCheck, description="Load balancer check.")
     deregistration_delay: int = Field(
-        5, ge=0, le=3600, description="Seconds an old task drains before it stops, 0-3600. Default: 5."
+        _DEPLOYMENT.deregistration_delay,
+        ge=0,
+        le=3600,
+        description=f"Seconds an old task drains before it stops, 0-3600. Default: {_DEPLOYMENT.deregistration_delay}.",
     )
     grace_period: int = Field(
-        10, ge=0, le=7200, description="Seconds failing health checks are ignored after start. Default: 10."
+        _DEPLOYMENT.grace_period,
+        ge=0,
+        le=7200,
+        description=f"Seconds failing health checks are ignored after start. Default: {_DEPLOYMENT.grace_period}.",
     )
 
     @model_validator(mode="after")
@@ -547,10 +636,22 @@ class DeploymentConfig(_Model):
             raise ValueError("@rollback: rollback needs circuit_breaker: true")
         return self
 
+    def args(self) -> DeploymentArgs:
+        """The components' `DeploymentArgs`."""
+        return DeploymentArgs(
+            minimum_healthy_percent=self.minimum_healthy_percent,
+            maximum_percent=self.maximum_percent,
+            circuit_breaker=self.circuit_breaker,
+            rollback=self.rollback,
+            health_check=self.health_check.args(),
+            deregistration_delay=self.deregistration_delay,
+            grace_period=self.grace_period,
+        )
+
     @property
     def worst_case_switch_seconds(self) -> int:
         """Time for a new task to take traffic and the old one to drain: interval x healthy threshold + delay."""
-        return self.health_check.interval * self.health_check.healthy_threshold + self.deregistration_delay
+        return self.args().worst_case_switch_seconds
 
 
 class RoutingConfig(_Model):
@@ -600,9 +701,10 @@ class ServiceConfig(_Model):
         "no inbound traffic: a worker).",
     )
     log_retention_days: int = Field(
-        30,
+        _LOGGING.retention_days,
         json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
-        description=f"Log retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}. Default: 30.",
+        description=f"Log retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}. "
+        f"Default: {_LOGGING.retention_days}.",
     )
     exec: bool = Field(False, description="Allow ECS Exec (shell into running tasks). Default: false.")
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on this service's resources.")
@@ -683,6 +785,11 @@ class ServiceConfig(_Model):
         return self
 
     @property
+    def logging(self) -> LoggingArgs:
+        """The components' `LoggingArgs`."""
+        return LoggingArgs(retention_days=self.log_retention_days)
+
+    @property
     def target_container(self) -> ContainerConfig | None:
         """The container the load balancer sends traffic to (None for a service without a port)."""
         if self.routing is not None and self.routing.container is not None:
@@ -721,9 +828,9 @@ class PreviewSettings(_Model):
         512, description="Task memory of every preview service; none keeps the service's. Default: 512."
     )
     log_retention_days: int = Field(
-        3,
+        PREVIEW_LOGGING.retention_days,
         json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
-        description="Log retention of preview services, days. Default: 3.",
+        description=f"Log retention of preview services, days. Default: {PREVIEW_LOGGING.retention_days}.",
     )
     spot: bool = Field(True, description="Run previews on Fargate Spot only. Default: true.")
     priority_base: int = Field(
@@ -889,7 +996,7 @@ class StackConfig(_Model):
         problems = []
         owners = {self.label.with_attributes(attribute).id: "the platform" for attribute in PLATFORM_ATTRIBUTES}
         for name in self.services:
-            if _PREVIEW_NAME.fullmatch(name):
+            if is_preview_name(name):
                 problems.append(
                     f"@services.{name}: {name!r} is a preview's name (pr-<N>): its resources would be tagged as "
                     "that pull request's preview; choose another service name"
@@ -979,7 +1086,12 @@ class StackConfig(_Model):
             service.desired_count = 1
             service.autoscaling = AutoscalingConfig(enabled=False)
             if settings.spot:
-                service.capacity = CapacityConfig(on_demand_weight=0, spot_weight=1, on_demand_base=0)
+                spot = CapacityArgs.spot_only()
+                service.capacity = CapacityConfig(
+                    on_demand_weight=spot.on_demand_weight,
+                    spot_weight=spot.spot_weight,
+                    on_demand_base=spot.on_demand_base,
+                )
             if service.routing is not None:
                 host = settings.render_host(pr=pr, service=name, app=self.app)
                 if not is_host_name(host):
@@ -997,13 +1109,13 @@ class StackConfig(_Model):
     def stack_name(self) -> str:
         """The Pulumi stack name: `pr-<N>` for previews, otherwise the stack file's name."""
         if self.pr is not None:
-            return f"pr-{self.pr}"
+            return preview_name(self.pr)
         return self.stack_file or self.environment
 
     @property
     def label(self) -> Label:
         """The naming label of this stack: namespace, environment, app, plus `pr-<N>` for previews."""
-        attributes = (f"pr-{self.pr}",) if self.pr is not None else ()
+        attributes = (preview_name(self.pr),) if self.pr is not None else ()
         return Label(self.namespace, self.environment, self.app, attributes, dict(self.tags))
 
     def service_label(self, service: str) -> Label:
@@ -1013,7 +1125,7 @@ class StackConfig(_Model):
         """
         attributes = [] if service == self.app else [service]
         if self.pr is not None:
-            attributes.append(f"pr-{self.pr}")
+            attributes.append(preview_name(self.pr))
         extra = {**self.tags, **self.services[service].tags} if service in self.services else dict(self.tags)
         return Label(self.namespace, self.environment, self.app, tuple(attributes), extra)
 

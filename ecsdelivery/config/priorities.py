@@ -1,4 +1,4 @@
-"""Listener rule priorities of preview services: one pure, one-to-one scheme shared by config and components.
+"""Listener rule priorities of preview services: one pure, one-to-one scheme.
 
 Every pull request owns its own block of `services_per_preview` consecutive priorities above `base`:
 
@@ -9,13 +9,15 @@ deploys. ALB priorities end at 50000, so the largest PR number is
 `(50000 - base - services_per_preview + 1) // services_per_preview`: 9999 with the defaults (base 10000,
 4 services per preview). Priorities below `base` are left to the environment's own services.
 
-This module imports nothing but the standard library, so both the stack config (pydantic, no pulumi) and the
-components (pulumi) use it.
+The stack config applies it when it loads a preview (`PreviewSettings.priority`); everything else reads the
+priority the resolved stack carries. Standard library only.
 """
 
 from __future__ import annotations
 
-MAX_PRIORITY = 50000  # the largest listener rule priority an ALB accepts
+from ecsdelivery.facts import MAX_LISTENER_PRIORITY
+
+MAX_PRIORITY = MAX_LISTENER_PRIORITY
 PREVIEW_PRIORITY_BASE = 10000  # priorities below this are left to the environment's own services
 SERVICES_PER_PREVIEW = 4  # priority slots each pull request owns
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ecsdelivery.config import list_environments, load_stack
+from ecsdelivery.config import list_environments
 from ecsdelivery.driver import plan
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
@@ -22,7 +22,8 @@ from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, stac
 from ecsdelivery.errors import DeploymentError, EcsDeliveryError, MissingRequirementError, UsageError
 from ecsdelivery.images import check_tag, parse_image_ref, resolve_digest, tag_image
 from ecsdelivery.reports import rollout
-from ecsdelivery.synth import synthesize
+from ecsdelivery.stack import ResolvedStack, resolve_stack
+from ecsdelivery.synth import synthesize_stack
 
 if TYPE_CHECKING:
     from pulumi.automation import Stack
@@ -55,17 +56,29 @@ class Driver:
             raise UsageError(f"unknown environment {env!r} ({self.settings.stacks_dir} does not exist)")
         return list_environments(self.settings.stacks_dir)
 
-    def _config(self, target: plan.Target) -> StackConfig:
-        return load_stack(target.env, stacks_dir=self.settings.stacks_dir, pr=target.pr)
+    def _resolve(self, target: plan.Target, image: str | None = None) -> ResolvedStack:
+        """The target's stack, resolved once for the whole command; `image` (as given) is `${IMAGE}`."""
+        environ = {**self.settings.environ, **({"IMAGE": image} if image else {})}
+        return resolve_stack(
+            target.env,
+            pr=target.pr,
+            stacks_dir=self.settings.stacks_dir,
+            environ=environ,
+            local=self.settings.local,
+            git_sha=self.settings.git_sha,
+        )
 
-    def _start(self, env: str, pr: int | None, confirm: str | None = None) -> tuple[plan.Target, StackConfig]:
-        """Check ENV and --pr, load the stack file, and for an action (`confirm`) on a protected environment
-        make sure it is confirmed. Every single-stack command begins here."""
+    def _start(
+        self, env: str, pr: int | None, confirm: str | None = None, image: str | None = None
+    ) -> tuple[plan.Target, ResolvedStack]:
+        """Check ENV and --pr, resolve the stack, and for an action (`confirm`) on a protected environment make
+        sure it is confirmed. Every single-stack command begins here."""
         target = plan.resolve_target(env, pr, self.settings.environ, self._environments(env))
-        cfg = self._config(target)
+        _check_image(image)
+        resolved = self._resolve(target, image)
         if confirm:
-            self._confirm(target, cfg, confirm)
-        return target, cfg
+            self._confirm(target, resolved.config, confirm)
+        return target, resolved
 
     def _confirm(self, target: plan.Target, cfg: StackConfig, action: str) -> None:
         if plan.confirm_needed(
@@ -128,8 +141,8 @@ class Driver:
 
     def _up(self, env: str, pr: int | None, image: str | None, *, confirmed: bool) -> UpReport:
         """`up`; `confirmed` when the calling command has asked for the protected environment's confirmation."""
-        target, cfg = self._start(env, pr, confirm=None if confirmed else "deploy")
-        _check_image(image)
+        target, resolved = self._start(env, pr, confirm=None if confirmed else "deploy", image=image)
+        cfg = resolved.config
         backend = self.workspace.backend(cfg)
         self.workspace.pulumi()
         with self.workspace.emulator():
@@ -148,12 +161,13 @@ class Driver:
                 raise MissingRequirementError(f"{target.stack} runs no image yet: pass --image REPO:TAG or REPO@DIGEST")
             else:
                 deploy_image = None
-            report = self._update(target, cfg, stack, deploy_image)
+            report = self._update(target, resolved.with_image(deploy_image), stack)
         self.report.deployed(report)
         return report
 
-    def _stack_config(self, cfg: StackConfig, image: str | None) -> dict[str, str]:
+    def _stack_config(self, resolved: ResolvedStack) -> dict[str, str]:
         """The config the program reads (`ecsdelivery:*`) and the provider's (`aws:*`)."""
+        cfg, image = resolved.config, resolved.image.reference if resolved.image else None
         config = {
             "ecsdelivery:stacksDir": str(self.settings.stacks_dir.resolve()),
             "ecsdelivery:local": "true" if self.settings.local else "false",
@@ -168,17 +182,16 @@ class Driver:
             config.update(provider_config(endpoint, cfg.region))
         return config
 
-    def _update(self, target: plan.Target, cfg: StackConfig, stack: Stack, image: str | None) -> UpReport:
+    def _update(self, target: plan.Target, resolved: ResolvedStack, stack: Stack) -> UpReport:
         workspace = self.workspace
-        now = datetime.now(UTC)
+        image = resolved.image.reference if resolved.image else None
         tags = {plan.TAG_ENVIRONMENT: target.env, plan.TAG_PR: str(target.pr or "")}
         if self.settings.git_sha:
             tags[plan.TAG_GIT_SHA] = self.settings.git_sha
-        if target.pr is not None:
-            expires = plan.expiry(now, cfg.preview.ttl_hours)
-            tags[plan.TAG_EXPIRES_AT] = plan.format_time(expires) if expires else ""
+        if resolved.expires_at:
+            tags[plan.TAG_EXPIRES_AT] = resolved.expires_at
         with workspace.mapped(target.stack, "configuring the stack"):
-            workspace.apply_config(stack, self._stack_config(cfg, image))
+            workspace.apply_config(stack, self._stack_config(resolved))
         workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
         self.say(f"deploying {target.stack}" + (f" with {image}" if image else ""))
         with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
@@ -199,8 +212,8 @@ class Driver:
         from pulumi.automation import OpType
 
         workspace = self.workspace
-        target, cfg = self._start(env, pr)
-        _check_image(image)
+        target, resolved = self._start(env, pr, image=image)
+        cfg = resolved.config
         if markdown:
             _check_writable(markdown, "--markdown")
         backend = workspace.backend(cfg)
@@ -219,8 +232,9 @@ class Driver:
             stack = workspace.open(target.stack, backend, create=True)
             current = self.deployed(stack).image
             deploy_image = self.resolve_image(image, cfg) if image else current
+            resolved = resolved.with_image(deploy_image)
             with workspace.mapped(target.stack, "configuring the stack"):
-                workspace.apply_config(stack, self._stack_config(cfg, deploy_image))
+                workspace.apply_config(stack, self._stack_config(resolved))
             title = f"pulumi preview {target.stack}"
             with workspace.mapped(target.stack, "the preview", stack), self.report.stream(title):
                 result = stack.preview(
@@ -228,9 +242,9 @@ class Driver:
                 )
             outputs = {k: v.value for k, v in stack.outputs().items()}
         changes = dict(result.change_summary or {})
-        url = outputs.get("url") or _preview_url(cfg, target)
+        url = outputs.get("url") or resolved.url
         self.say(f"\n{target.stack}: {changes_text(changes)}")
-        rollout_lines, rollout_markdown = self.rollout_report(target, deploy_image)
+        rollout_lines, rollout_markdown = self.rollout_report(resolved)
         for line in rollout_lines:
             self.say(line)
         body = diff_markdown(target.stack, deploy_image, url, per_type, changes, rollout_markdown)
@@ -243,29 +257,24 @@ class Driver:
         self.report.summary(body)
         return 0
 
-    def rollout_report(self, target: plan.Target, image: str | None) -> tuple[list[str], str]:
+    def rollout_report(self, resolved: ResolvedStack) -> tuple[list[str], str]:
         """The worst-case rollout of the stack's services: lines to print and markdown for the PR comment.
 
-        Computed from the offline synth of the same stack file, PR and image (`ecsdelivery.synth.synthesize`),
+        Computed from the offline synth of the same resolved stack (`ecsdelivery.synth.synthesize_stack`),
         not from the preview's steps: on a first preview the engine does not know yet most of what the report
         reads (container definitions are built from other resources' outputs; the ARNs that tie a service to its
         target group and task definition do not exist), while the synth resolves all of it, and `synth` prints
         the same figures.
         """
-        result = synthesize(
-            target.env,
-            pr=target.pr,
-            image=image,
-            stacks_dir=str(self.settings.stacks_dir),
-            local=self.settings.local,
-        )
+        result = synthesize_stack(resolved)
         return rollout.synth_lines(result), rollout.markdown(result.resources, result.stack)
 
     # -- destroy, outputs, list ------------------------------------------------------------------------------
 
     def destroy(self, env: str, pr: int | None = None) -> int:
         """Destroy ENV's resources and remove its stack; a stack that does not exist is not an error."""
-        target, cfg = self._start(env, pr, confirm="destroy")
+        target, resolved = self._start(env, pr, confirm="destroy")
+        cfg = resolved.config
         backend = self.workspace.backend(cfg)
         self.workspace.pulumi()
         with self.workspace.emulator():
@@ -296,9 +305,9 @@ class Driver:
 
     def outputs(self, env: str, pr: int | None = None, as_json: bool = False) -> int:
         """Print a deployed stack's outputs (URL first), or all of them as JSON."""
-        target, cfg = self._start(env, pr)
+        target, resolved = self._start(env, pr)
         missing = f"no stack {target.stack}: deploy it first"
-        stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
+        stack = self.workspace.open_existing(target.stack, self.workspace.backend(resolved.config), missing)
         with self.workspace.mapped(target.stack, "reading outputs"):
             values = {k: v.value for k, v in stack.outputs().items()}
         self.report.outputs(values, as_json)
@@ -308,7 +317,7 @@ class Driver:
         """A stack file to take the backend from for commands over many stacks (dev, else preview)."""
         for env in ("dev", "preview"):
             try:
-                return self._config(plan.Target(env=env, stack=env, pr=1 if env == "preview" else None))
+                return self._resolve(plan.Target(env=env, stack=env, pr=1 if env == "preview" else None)).config
             except EcsDeliveryError:
                 continue
         return None
@@ -357,9 +366,9 @@ class Driver:
             check_tag(release)
         src_target = plan.resolve_target(src, None, self.settings.environ, self._environments(src))
         dst_target = plan.resolve_target(dst, None, self.settings.environ, self._environments(dst))
-        dst_cfg = self._config(dst_target)
+        dst_cfg = self._resolve(dst_target).config
         plan.check_promotion(src, dst, dst_cfg.promotion.order, force=force)
-        src_cfg = self._config(src_target)
+        src_cfg = self._resolve(src_target).config
         expected_ref = plan.expected_reference(expect_image, src_cfg.repository_url) if expect_image else None
         _check_image(expected_ref)
         self._confirm(dst_target, dst_cfg, "deploy")
@@ -382,7 +391,8 @@ class Driver:
 
     def rollback(self, env: str, pr: int | None = None, to: str | None = None) -> UpReport:
         """Redeploy `to` (digest, tag, reference) or the digest deployed before the current one."""
-        target, cfg = self._start(env, pr, confirm="roll back")
+        target, resolved = self._start(env, pr, confirm="roll back")
+        cfg = resolved.config
         self.workspace.pulumi()
         missing = f"no stack {target.stack}: nothing to roll back"
         stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
@@ -402,7 +412,7 @@ class Driver:
             raise UsageError("cleanup-previews needs --open-prs N,N,... and/or --expired")
         if parallel < 1:
             raise UsageError("--parallel must be at least 1")
-        cfg = self._config(plan.Target(env="preview", stack="pr-1", pr=1))
+        cfg = self._resolve(plan.Target(env="preview", stack="pr-1", pr=1)).config
         backend = self.workspace.backend(cfg)
         previews = self._previews(backend, with_tags=expired)
         removals = plan.previews_to_remove(
@@ -461,10 +471,3 @@ def _check_writable(path: str, option: str) -> None:
         raise UsageError(f"{option} {path} is a directory; give a file name")
     if not target.parent.is_dir():
         raise UsageError(f"{option} {path}: directory {target.parent} does not exist")
-
-
-def _preview_url(cfg: StackConfig, target: plan.Target) -> str | None:
-    template = getattr(cfg.preview, "host_template", None)
-    if target.pr is None or not template:
-        return None
-    return "https://" + str(template).replace("{pr}", str(target.pr))

@@ -12,7 +12,6 @@ value). Backends that keep no stack tags still record each update's config, so t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,11 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ecsdelivery.errors import DeploymentError, MissingRequirementError, UsageError
+from ecsdelivery.events import pr_from_event
+from ecsdelivery.facts import is_digest
+from ecsdelivery.naming import StackId
 
 #: Environments a command accepts. `preview` needs a PR number; `shared` holds what outlives environments.
 ENVIRONMENTS = ("dev", "staging", "prod", "preview", "shared")
 DEFAULT_PROMOTION_ORDER = ("dev", "staging", "prod")
-PREVIEW_PREFIX = "pr-"
 HISTORY_LIMIT = 3
 
 TAG_ENVIRONMENT = "ecsdelivery:environment"
@@ -33,9 +34,6 @@ TAG_IMAGE = "ecsdelivery:image"
 TAG_GIT_SHA = "ecsdelivery:git-sha"
 TAG_EXPIRES_AT = "ecsdelivery:expires-at"
 TAG_HISTORY = "ecsdelivery:image-history"
-
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
-_PREVIEW_STACK = re.compile(r"pr-([1-9][0-9]*)")
 
 
 @dataclass(frozen=True)
@@ -49,39 +47,15 @@ class Target:
 
 def stack_name(env: str, pr: int | None = None) -> str:
     """`dev`, `staging`, `prod`, `shared`, or `pr-<N>` for a preview."""
-    if env == "preview":
-        if pr is None:
-            raise UsageError("preview needs a pull request number: pass --pr N")
-        return f"{PREVIEW_PREFIX}{pr}"
-    return env
+    if env == "preview" and pr is None:
+        raise UsageError("preview needs a pull request number: pass --pr N")
+    return StackId(env, pr if env == "preview" else None).name
 
 
 def parse_stack_name(name: str) -> tuple[str, int | None]:
     """The inverse of `stack_name`; accepts fully-qualified names (`org/project/pr-7`)."""
-    short = name.rsplit("/", 1)[-1]
-    match = _PREVIEW_STACK.fullmatch(short)
-    if match:
-        return "preview", int(match.group(1))
-    return short, None
-
-
-def pr_from_event(environ: Mapping[str, str]) -> int | None:
-    """The pull request number of the GitHub Actions event (`pull_request.number`, else `number`), if any."""
-    path = environ.get("GITHUB_EVENT_PATH")
-    if not path:
-        return None
-    try:
-        payload = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(payload, dict):
-        return None
-    pull_request = payload.get("pull_request")
-    candidates = [pull_request.get("number") if isinstance(pull_request, dict) else None, payload.get("number")]
-    for number in candidates:
-        if isinstance(number, int) and not isinstance(number, bool) and number > 0:
-            return number
-    return None
+    stack = StackId.parse(name)
+    return stack.environment, stack.pr
 
 
 def resolve_target(
@@ -217,7 +191,7 @@ def digest_of(image: str | None) -> str | None:
     if not image:
         return None
     candidate = image.rsplit("@", 1)[-1]
-    return candidate if _DIGEST.fullmatch(candidate) else None
+    return candidate if is_digest(candidate) else None
 
 
 def repository_of(image: str) -> str:
@@ -273,7 +247,7 @@ def expected_reference(ref: str, repository: str) -> str:
     neither tag nor digest is refused (exit 2): an implicit `latest` is never what a guard means.
     """
     text = ref.strip()
-    if _DIGEST.fullmatch(text):
+    if is_digest(text):
         return f"{repository}@{text}"
     if not text or text.startswith("sha256:"):
         raise UsageError(f"--expect-image {ref!r} is not a tag, image reference or sha256 digest")
@@ -321,7 +295,7 @@ def push_history(history: Sequence[str], digest: str, limit: int = HISTORY_LIMIT
 
 def parse_history(tag_value: str | None) -> list[str]:
     """The digests of an `ecsdelivery:image-history` tag value (bad entries dropped)."""
-    return [d for d in (part.strip() for part in (tag_value or "").split(",")) if _DIGEST.fullmatch(d)]
+    return [d for d in (part.strip() for part in (tag_value or "").split(",")) if is_digest(d)]
 
 
 def rollback_target(
@@ -339,7 +313,7 @@ def rollback_target(
             if digest_of(to) is None:
                 raise UsageError(f"--to {to!r} has no valid sha256 digest")
             return RollbackTarget(image=to)
-        if _DIGEST.fullmatch(to):
+        if is_digest(to):
             if not current_image:
                 raise MissingRequirementError(f"{env} runs no image: give --to as repo@{to}")
             return RollbackTarget(image=f"{repository_of(current_image)}@{to}")

@@ -25,6 +25,27 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ecsdelivery.facts import (
+    AWSX_VPC,
+    CLUSTER,
+    EC2_VPC,
+    LISTENERS,
+    LOAD_BALANCERS,
+    LOG_GROUP,
+    MODERN_TLS,
+    NAT_GATEWAY,
+    POLICY,
+    REPOSITORY,
+    ROLE,
+    ROLE_POLICY,
+    SECURITY_GROUP,
+    SERVICE,
+    SG_INGRESS_RULE,
+    SG_RULE,
+    TASK_DEFINITION,
+    TLS_POLICY,
+    VPC_ENDPOINT,
+)
 from ecsdelivery.resources import (
     Resource,
     as_list,
@@ -41,31 +62,6 @@ Severity = Literal["mandatory", "advisory"]
 MANDATORY: Severity = "mandatory"
 ADVISORY: Severity = "advisory"
 
-# pulumi-aws / awsx type tokens the rules read.
-SERVICE = "aws:ecs/service:Service"
-TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
-TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-LISTENER = "aws:lb/listener:Listener"
-LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
-REPOSITORY = "aws:ecr/repository:Repository"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-POLICY = "aws:iam/policy:Policy"
-ROLE = "aws:iam/role:Role"
-SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
-SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
-EC2_VPC = "aws:ec2/vpc:Vpc"
-AWSX_VPC = "awsx:ec2:Vpc"
-VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-CLUSTER = "aws:ecs/cluster:Cluster"
-SCALING_TARGET = "aws:appautoscaling/target:Target"
-# Load balancer types besides aws:lb (the aws:alb aliases and the classic ELB).
-LOAD_BALANCERS = (LOAD_BALANCER, "aws:alb/loadBalancer:LoadBalancer", "aws:elb/loadBalancer:LoadBalancer")
-LISTENERS = (LISTENER, "aws:alb/listener:Listener")
-TARGET_GROUPS = (TARGET_GROUP, "aws:alb/targetGroup:TargetGroup")
-
 PREVIEW = "preview"
 PROD = "prod"
 #: Tags naming.Label puts on every resource; the policy pack reads the environment from them.
@@ -73,10 +69,7 @@ ENVIRONMENT_TAG = "Environment"
 PR_TAG = "PullRequest"
 #: A preview's expiry tag: any tag whose key says "expir" (ExpiresAt, Expiry, expires-at, ...).
 EXPIRY_TAG = re.compile(r"expir", re.IGNORECASE)
-#: TLS policies whose minimum is TLS 1.2 (or 1.3): the TLS13-1-2/1-3 families (incl. FIPS/PQ variants),
-#: TLS-1-2-* and FS-1-2-*. ELBSecurityPolicy-2016-08 (the API default) still allows TLS 1.0.
-MODERN_TLS = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]-|TLS-1-2-|FS-1-2-)")
-RECOMMENDED_TLS = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+RECOMMENDED_TLS = TLS_POLICY
 #: Environment variable names that look like secrets.
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY\Z", re.IGNORECASE)
 #: IAM actions that read secret values.

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ecsdelivery.naming import StackId
 from ecsdelivery.resources import (
     Resource,
     as_resources,
@@ -166,7 +167,7 @@ def report(resources: Iterable[Mapping[str, Any] | Resource]) -> list[RolloutBud
 
 def target_for(stack: str) -> float | None:
     """The DESIGN target for a stack name (`pr-<N>` is a preview), None when there is none."""
-    return TARGETS.get("preview" if stack.startswith("pr-") else stack)
+    return TARGETS.get(StackId.parse(stack).environment)
 
 
 def synth_lines(result: Any) -> list[str]:

@@ -1,6 +1,7 @@
 """Offline synthesis: run a Pulumi program in-process under mocks and record what it would register.
 
-`synthesize("dev")` runs `ecsdelivery.program.delivery_program` for a stack under the recording mocks of
+`synthesize("dev")` resolves the stack once (`ecsdelivery.stack.resolve_stack`) and runs the program
+(`ecsdelivery.program.deliver`) on it under the recording mocks of
 `ecsdelivery.synth.mocks`: no Pulumi CLI, no provider plugins, no network, no credentials. The result lists
 every resource (type token, logical name, parent, inputs as the engine sees them) and the stack outputs;
 `check_payloads(result)` checks the AWS payloads among them against botocore's service models
@@ -11,8 +12,9 @@ every resource (type token, logical name, parent, inputs as the engine sees them
     check_payloads(result)   # [] when every payload is valid AWS API input
 
 Values other stacks or AWS would provide are mocked: a preview's `StackReference` to dev answers with
-plausible platform outputs, ARNs and ids come from the mocks, and without an image a placeholder digest
-(`PLACEHOLDER_DIGEST`) in the stack's repository stands in for the deploy image.
+plausible platform outputs (with the `protocol` dev's own resolved stack exports), ARNs and ids come from the
+mocks, and without an image a placeholder digest (`PLACEHOLDER_DIGEST`) in the stack's repository stands in for
+the deploy image.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ecsdelivery.stack import ResolvedStack
 
 #: The digest used when no image is given: all zeros, so it can never be mistaken for a real image.
 PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
@@ -56,6 +61,8 @@ class SynthResult:
     #: resource options set on resources (e.g. `{"ecr-repo": {"protect": True, "retainOnDelete": True}}`), by
     #: logical name; not in to_json
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the resolved stack the program ran on (environment, hosts, priorities, URLs, ...); not in to_json
+    resolved: ResolvedStack | None = None
 
     def to_json(self) -> dict[str, Any]:
         """`{"stack": ..., "resources": [{"type", "name", "parent", "inputs"}], "outputs": {...}}`."""
@@ -66,7 +73,7 @@ class SynthResult:
         return [r for r in self.resources if r["type"] == type_]
 
 
-def _platform_outputs(namespace: str, stack: str, app: str, region: str, account: str) -> dict[str, Any]:
+def _platform_outputs(namespace: str, stack: str, app: str, region: str, account: str, protocol: str) -> dict[str, Any]:
     """Plausible outputs of another stack's platform (what `mode: stack` reads through a StackReference)."""
     from ecsdelivery.naming import Label
 
@@ -83,11 +90,11 @@ def _platform_outputs(namespace: str, stack: str, app: str, region: str, account
         "albSecurityGroupId": "sg-0123456789abcdef0",
         "albDnsName": f"{alb}-1234567890.{region}.elb.amazonaws.com",
         "albZoneId": "Z35SXDOTRQ7X7K",
-        "protocol": "http",
+        "protocol": protocol,
     }
 
 
-def _mocks(config: Any) -> Any:
+def _mocks(stack: ResolvedStack) -> Any:
     """EcsMocks that also answer StackReferences with a platform's outputs and remember warnings."""
     from pulumi.runtime import mocks as pulumi_mocks
 
@@ -100,11 +107,14 @@ def _mocks(config: Any) -> Any:
             if args.typ == "pulumi:pulumi:StackReference":
                 name = str(args.inputs.get("name") or args.name)
                 self.stack_references.append(name)
-                stack = name.rsplit("/", 1)[-1]
-                outputs = _platform_outputs(config.namespace, stack, config.app, config.region, config.accounts[0])
+                referenced = name.rsplit("/", 1)[-1]
+                outputs = _platform_outputs(
+                    config.namespace, referenced, config.app, config.region, config.accounts[0], protocol
+                )
                 return name, {"name": name, "outputs": outputs, "secretOutputNames": []}
             return super().new_resource(args)
 
+    config, protocol = stack.config, stack.protocol  # the platform stack exports what its resolved stack says
     mocks = SynthMocks(region=config.region, account_id=config.accounts[0])
     mocks.stack_references = []
     return mocks
@@ -159,65 +169,71 @@ def synthesize(
     stacks_dir: str = "stacks",
     local: bool = False,
 ) -> SynthResult:
-    """Run the delivery program for `env` (with `pr` for a preview) under mocks.
+    """Resolve `env` (with `pr` for a preview) and run the delivery program on it under mocks.
 
     Args:
         env: dev, staging, prod, shared, preview (needs `pr`), or `pr-<N>`.
         pr: the pull request number of a preview.
-        image: the deploy image; default None: `<stack's repository>@PLACEHOLDER_DIGEST`.
+        image: the deploy image (also `${IMAGE}` in the stack file); default None:
+            `<stack's repository>@PLACEHOLDER_DIGEST`.
         stacks_dir: directory of the stack files. Default: "stacks".
         local: synthesise as for a local emulator (no ACM certificate, no Route 53 records).
 
     Raises:
         UsageError, ConfigError: a bad environment, PR number, image or stack file (exit code 2).
     """
-    from ecsdelivery.config import load_stack
-    from ecsdelivery.errors import ConfigError, EcsDeliveryError
+    from ecsdelivery.stack import resolve_stack
 
-    config = load_stack(env, stacks_dir=stacks_dir, pr=pr)
-    placeholder = image is None
-    if image is None:
-        image = f"{config.repository_url}@{PLACEHOLDER_DIGEST}"
-    settings = {
-        "aws:region": config.region,
-        "ecsdelivery:image": image,
-        "ecsdelivery:stacksDir": str(stacks_dir),
-        "ecsdelivery:local": "true" if local else "false",
-    }
-    from ecsdelivery.program.delivery import delivery_program
+    stack = resolve_stack(env, pr=pr, image=image, stacks_dir=stacks_dir, local=local)
+    return synthesize_stack(stack)
+
+
+def synthesize_stack(stack: ResolvedStack) -> SynthResult:
+    """Run the delivery program on a resolved stack under mocks; without an image, `PLACEHOLDER_DIGEST` in the
+    stack's repository stands in for it."""
+    from ecsdelivery.errors import ConfigError, EcsDeliveryError
+    from ecsdelivery.program import deliver
     from ecsdelivery.synth.mocks import run_program
 
+    placeholder = stack.image is None
+    if placeholder:
+        stack = stack.with_image(f"{stack.repository_url}@{PLACEHOLDER_DIGEST}")
+    assert stack.image is not None
     # The mock engine logs the program's warnings to the root logger; keep them for the report instead.
     capture = _WarningCapture()
     root = logging.getLogger()
     root.addHandler(capture)
-    mocks = _mocks(config)
+    mocks = _mocks(stack)
     try:
         with _fast_registrations():
             recording = run_program(
-                delivery_program, project=PROJECT, stack=config.stack_name, config=settings, mocks=mocks
+                lambda: deliver(stack),
+                project=PROJECT,
+                stack=stack.name,
+                config={"aws:region": stack.config.region},
+                mocks=mocks,
             )
     except EcsDeliveryError:
         raise
     except (ValueError, TypeError) as err:
         # Components reject impossible arguments with ValueError: a stack-file problem, not a crash.
-        raise ConfigError([f"{config.stack_name}: the program rejected the stack: {err}"]) from None
+        raise ConfigError([f"{stack.name}: the program rejected the stack: {err}"]) from None
     finally:
         root.removeHandler(capture)
-    warnings = capture.messages
     resources = [
         {"type": r["type"], "name": r["name"], "parent": r["parent"], "inputs": r["inputs"]}
         for r in recording.resources
     ]
     return SynthResult(
-        stack=config.stack_name,
+        stack=stack.name,
         resources=resources,
         outputs=recording.outputs,
-        image=image,
+        image=stack.image.reference,
         placeholder_image=placeholder,
-        warnings=warnings,
+        warnings=capture.messages,
         stack_references=list(mocks.stack_references),
         options={r["name"]: r["options"] for r in recording.resources if r.get("options")},
+        resolved=stack,
     )
 
 
@@ -228,4 +244,4 @@ def check_payloads(result: SynthResult) -> list[str]:
     return check_resources(result.resources)
 
 
-__all__ = ["PLACEHOLDER_DIGEST", "SynthResult", "check_payloads", "synthesize"]
+__all__ = ["PLACEHOLDER_DIGEST", "SynthResult", "check_payloads", "synthesize", "synthesize_stack"]

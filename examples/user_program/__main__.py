@@ -33,7 +33,8 @@ preview = ecs.PreviewEnvironment(
         pr_number=7,
         platform=platform.ref(),
         containers=[ecs.ContainerArgs(name="web", image=image, port=8080)],
-        host_template="pr-{pr}.preview.example.com",
+        host="pr-7.preview.example.com",
+        listener_rule_priority=ecs.preview_priority(7),
         expires_at="2030-01-01T00:00:00Z",
     ),
 )
