@@ -229,7 +229,8 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
         Grant(
             ("ec2:CreateTags",),
             (_ec2("security-group"),),
-            "tags written by the create call itself",
+            "tags written by the create call itself, naming this environment",
+            tag=REQUEST_TAG,
             conditions={"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}},
         ),
         _SECURITY_GROUP_CHANGE,
@@ -240,7 +241,8 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
         Grant(
             ("ec2:CreateTags",),
             (_ec2("security-group-rule"),),
-            "tags written by the create call itself",
+            "tags written by the create call itself, naming this environment",
+            tag=REQUEST_TAG,
             conditions={"StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupIngress"}},
         ),
         _DESCRIBE_EC2,
@@ -250,7 +252,8 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
         Grant(
             ("ec2:CreateTags",),
             (_ec2("security-group-rule"),),
-            "tags written by the create call itself",
+            "tags written by the create call itself, naming this environment",
+            tag=REQUEST_TAG,
             conditions={"StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupEgress"}},
         ),
         _DESCRIBE_EC2,

@@ -73,6 +73,7 @@ class DeployRole:
     subjects: tuple[str, ...]
     variable: str
     environment: str = ""
+    protected: bool = False
     stacks: tuple[str, ...] = ()
     reads: tuple[str, ...] = ()
     ecr_actions: tuple[str, ...] = ()
@@ -281,6 +282,7 @@ def _roles(configs: Mapping[str, StackConfig], shared_env: str, github: str) -> 
                 subjects=(f"repo:{github}:environment:{config.environment}",),
                 variable=f"AWS_ROLE_{env.upper().replace('-', '_')}",
                 environment=config.environment,
+                protected=config.protected,
                 stacks=stacks,
                 reads=tuple(dict.fromkeys(r for r in reads if r not in stacks)),
                 ecr_actions=ECR_TAG if tags else ECR_READ,

@@ -75,3 +75,33 @@ def synth(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(["AWS would reject these payloads:", *problems])
     return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    """Run the bootstrap guardrails over what `--for ENV` would create; 1 when one fails."""
+    from ecsdelivery.bootstrap import synthesize_bootstrap
+    from ecsdelivery.bootstrap.guardrails import RULES, evaluate_bootstrap
+
+    plan = _plan(args)
+    result = synthesize_bootstrap(plan)
+    violations = evaluate_bootstrap(result.resources, plan)
+    if args.json:
+        document = {
+            "stack": result.stack,
+            "environment": BOOTSTRAP,
+            "account": plan.account,
+            "rules": [rule.id for rule in RULES],
+            "violations": [v.to_json() for v in violations],
+            "mandatory": len(violations),
+            "advisory": 0,
+            "passed": not violations,
+        }
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(f"check {result.stack}: {len(result.resources)} resources, {len(RULES)} rules")
+        for violation in violations:
+            print(f"  {violation.line()}")
+        print(f"{'FAILED' if violations else 'passed'}: {len(violations)} mandatory, 0 advisory violation(s)")
+    sys.stdout.flush()
+    return 1 if violations else 0

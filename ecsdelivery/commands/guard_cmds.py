@@ -40,6 +40,10 @@ def _synthesize(args: argparse.Namespace) -> tuple[Any, Any, list[dict[str, Any]
 
 def check(args: argparse.Namespace) -> int:
     """Run the guardrail rules over the synthesised stack; 1 when a mandatory rule fails."""
+    from ecsdelivery.commands import bootstrap_cmds
+
+    if bootstrap_cmds.wants_bootstrap(args):
+        return bootstrap_cmds.check(args)
     from ecsdelivery.guardrails import MANDATORY, RuleContext, evaluate, rule_ids
 
     config, result, resources = _synthesize(args)

@@ -13,7 +13,9 @@ permissions boundaries and session policies are not modelled (the project render
   its ARN, its account, or `*`).
 - Statements match on `Action`/`NotAction` (case-insensitive, `*` and `?` wildcards), `Resource`/`NotResource`
   (case-sensitive wildcards; a resource policy without `Resource` applies to its own resource),
-  `Principal`/`NotPrincipal` (resource policies) and `Condition` (see `conditions.py`).
+  `Principal`/`NotPrincipal` (resource policies; `AWS` and `Federated` principals) and `Condition` (see
+  `conditions.py`). A role's trust policy is the resource policy of `sts:AssumeRole*` on that role: a web-identity
+  caller is given as its provider's ARN with the token's claims in `context`.
 
     decision = evaluate(request, identity_policies=[role_policy], resource_policy=repository_policy)
     decision.allowed, decision.reason
@@ -173,7 +175,8 @@ def _principals(value: Any) -> list[str]:
     if value == "*":
         return ["*"]
     if isinstance(value, Mapping):
-        return _as_list(value.get("AWS"))
+        # A role's trust policy names web-identity callers (GitHub's OIDC provider) under `Federated`.
+        return _as_list(value.get("AWS")) + _as_list(value.get("Federated"))
     return []
 
 

@@ -333,6 +333,10 @@ def _target_group(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: st
 
 
 def _listener(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    # As AWS forms it: the load balancer's ARN with `listener/` for `loadbalancer/`, plus the listener's id.
+    balancer = str(args.inputs.get("loadBalancerArn") or "")
+    if ":loadbalancer/" in balancer:
+        return {"arn": f"{balancer.replace(':loadbalancer/', ':listener/')}/{_suffix(args.name, length=16)}"}
     return {"arn": mocks._arn("elasticloadbalancing", f"listener/app/{name}/{_suffix(args.name, length=16)}")}
 
 
