@@ -19,6 +19,7 @@ EXAMPLES = """\
 examples:
   python -m ecsdelivery validate                      check every stack file
   python -m ecsdelivery synth dev --json              resources and outputs of dev, offline
+  python -m ecsdelivery synth dev --against base.json  what an edit would replace, before merge
   python -m ecsdelivery up dev --local                deploy dev to a local AWS emulator
   python -m ecsdelivery up preview --pr 42 --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:sha-abc1234
   python -m ecsdelivery promote dev staging --release v1.4.0
@@ -152,12 +153,19 @@ def build_parser() -> argparse.ArgumentParser:
     _stacks_dir(p)
 
     command("schema", "print the JSON Schema of a stack file", "config_cmds:schema")
-    command(
+    p = command(
         "synth",
         "run the program offline under mocks; print resources and outputs",
         "synth_cmd:synth",
         options=(_env, _image, _bootstrap_for, _stacks_dir, _json),
     )
+    p.add_argument(
+        "--against",
+        metavar="BEFORE.json",
+        help="list what AWS would replace since an earlier `synth --json` of the stack, and why; exit 1 on a "
+        "name collision",
+    )
+    p.add_argument("--markdown", metavar="FILE", help="with --against: also write the list as Markdown to FILE")
     command(
         "check",
         "run the guardrail rules over the synthesised stack",

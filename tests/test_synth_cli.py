@@ -50,12 +50,26 @@ def test_json_output_has_exactly_the_documented_format() -> None:
     assert list(document) == ["stack", "resources", "outputs"]
     assert document["stack"] == "pr-42"
     for resource in document["resources"]:
-        assert list(resource) == ["type", "name", "parent", "inputs"]
+        assert list(resource) == ["type", "name", "parent", "inputs", "options", "dependencies"]
+        assert list(resource["options"])[:5] == [
+            "deleteBeforeReplace",
+            "protect",
+            "retainOnDelete",
+            "ignoreChanges",
+            "dependsOn",
+        ]
         assert isinstance(resource["type"], str) and isinstance(resource["name"], str)
         assert resource["parent"] is None or isinstance(resource["parent"], str)
         assert isinstance(resource["inputs"], dict)
     names = {r["name"] for r in document["resources"]}
     assert all(r["parent"] in names for r in document["resources"] if r["parent"] is not None)
+    # Which inputs come from which resources, and the order the engine must keep beyond them.
+    by_name = {r["name"]: r for r in document["resources"]}
+    rule = by_name["web-service-rule"]
+    assert rule["dependencies"]["actions"] == ["web-service-tg"]
+    service = by_name["web-service-service"]
+    assert service["options"]["dependsOn"] == ["web-service-rule"]
+    assert "web-service-tg" in service["dependencies"]["loadBalancers"]
     assert document["outputs"]["url"] == "http://pr-42.preview.example.com"
     assert document["outputs"]["imageDigest"] == "sha256:" + "ef" * 32
 

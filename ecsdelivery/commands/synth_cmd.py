@@ -20,7 +20,10 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, TextIO
+
+from ecsdelivery.errors import UsageError
 
 INPUTS_WIDTH = 200  # characters of compact inputs per resource in the human output (--json has them all)
 
@@ -85,11 +88,46 @@ def render(result: Any, problems: list[str], out: TextIO) -> None:
     print(f"AWS payload checks (botocore service models): {checked} resources checked, {verdict}", file=out)
 
 
+def _check_writable(path: str) -> None:
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"--markdown {path} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"--markdown {path}: directory {target.parent} does not exist")
+
+
+def _against(result: Any, problems: list[str], against: str, markdown_path: str | None, *, as_json: bool) -> int:
+    """Compare with an earlier synth output: print (and write) the replacements; exit 1 on a collision."""
+    from ecsdelivery.errors import ConfigError, DeploymentError
+    from ecsdelivery.synth.replacements import compare, load_synth_output, markdown, report_lines
+
+    before = load_synth_output(against, stack=result.stack)
+    comparison = compare(before, result.to_json())
+    if as_json:
+        json.dump(comparison.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print("\n".join(report_lines(comparison, against)))
+    sys.stdout.flush()
+    if markdown_path:
+        Path(markdown_path).write_text(markdown(comparison, against), encoding="utf-8")
+    if problems:
+        raise ConfigError(["AWS would reject these payloads:", *problems])
+    if comparison.collisions:
+        raise DeploymentError(
+            f"{len(comparison.collisions)} collision(s): the deploy would stop on a duplicate "
+            f"(first: {comparison.collisions[0].line()})"
+        )
+    return 0
+
+
 def synth(args: argparse.Namespace) -> int:
     """Run the program for ENV offline, print it, and fail with exit code 2 on an invalid AWS payload."""
     from ecsdelivery.commands import bootstrap_cmds
 
     if bootstrap_cmds.wants_bootstrap(args):
+        if getattr(args, "against", None) or getattr(args, "markdown", None):
+            raise UsageError("--against and --markdown compare a stack's program; `synth bootstrap` takes neither")
         return bootstrap_cmds.synth(args)
     from ecsdelivery.errors import ConfigError
     from ecsdelivery.events import pr_from_event
@@ -105,6 +143,17 @@ def synth(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.disable()
 
+    against = getattr(args, "against", None)
+    markdown_path = getattr(args, "markdown", None)
+    if markdown_path and not against:
+        raise UsageError("--markdown needs --against BEFORE.json (it writes the list of replacements)")
+    if markdown_path:
+        _check_writable(markdown_path)
+    if against:
+        # Before the program runs: a file that is no synth output is refused at once.
+        from ecsdelivery.synth.replacements import load_synth_output
+
+        load_synth_output(against, stack=None)
     pr = args.pr
     if args.env == "preview" and pr is None:
         pr = pr_from_event(os.environ)
@@ -112,6 +161,8 @@ def synth(args: argparse.Namespace) -> int:
     problems = check_payloads(result)
     for warning in result.warnings:
         print(f"ecsdelivery: warning: {warning}", file=sys.stderr)
+    if against:
+        return _against(result, problems, against, markdown_path, as_json=args.json)
     if args.json:
         json.dump(result.to_json(), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

@@ -708,6 +708,12 @@ class ServiceConfig(_Model):
     )
     exec: bool = Field(False, description="Allow ECS Exec (shell into running tasks). Default: false.")
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on this service's resources.")
+    renamed_from: Name | None = Field(
+        None,
+        description="The service's previous name, after a rename: its resources move to the new name (the listener "
+        "rule keeps its priority) instead of being deleted and created again, which would collide. Remove it once "
+        "every stack has deployed the rename. Default: none.",
+    )
 
     @field_validator("log_retention_days")
     @classmethod
@@ -978,6 +984,11 @@ class StackConfig(_Model):
                 "or write logs; use nat single or per_az, or set platform.vpc_endpoints: provided when your team "
                 "adds the VPC endpoints (S3 gateway; ecr.api, ecr.dkr, logs, ssm/secretsmanager)"
             )
+        for name, service in self.services.items():
+            if service.renamed_from is not None and service.renamed_from in self.services:
+                problems.append(
+                    f"@services.{name}.renamed_from: {service.renamed_from!r} is still a service of this stack"
+                )
         if isinstance(self.platform, StackPlatform) and self.platform.stack == self.stack_file:
             problems.append("@platform.stack: a stack cannot read its platform from itself")
         problems.extend(self._check_names())

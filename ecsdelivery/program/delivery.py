@@ -217,6 +217,16 @@ def _containers(stack: ResolvedStack, service: ResolvedService) -> list[Containe
     return [container_args(c, stack.image, where=where) for c in ordered_containers(service.config)]
 
 
+def renamed(service: ResolvedService, logical_name: str) -> pulumi.ResourceOptions | None:
+    """For a service with `renamed_from`: an alias from its old logical name (`logical_name` with the old service
+    name in place of the new), so the engine moves its resources instead of deleting and creating them; the
+    components' children follow their parent's alias by the engine's own rule (a child named `<parent>-x`)."""
+    previous = service.config.renamed_from
+    if previous is None:
+        return None
+    return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=previous + logical_name[len(service.name) :])])
+
+
 def _service(stack: ResolvedStack, service: ResolvedService, platform: PlatformRef) -> FargateService:
     """A FargateTaskDefinition + FargateService for one service of dev, staging or prod."""
     settings = service.config
@@ -233,6 +243,7 @@ def _service(stack: ResolvedStack, service: ResolvedService, platform: PlatformR
             logging=settings.logging,
             enable_execute_command=settings.exec,
         ),
+        opts=renamed(service, f"{name}-task"),
     )
     return FargateService(
         f"{name}-service",
@@ -250,6 +261,7 @@ def _service(stack: ResolvedStack, service: ResolvedService, platform: PlatformR
             enable_execute_command=settings.exec,
             route53_zone_id=service.zone,
         ),
+        opts=renamed(service, f"{name}-service"),
     )
 
 
@@ -278,6 +290,7 @@ def _preview(stack: ResolvedStack, service: ResolvedService, platform: PlatformR
             logging=settings.logging,
             route53_zone_id=service.zone,
         ),
+        opts=renamed(service, service.name),
     )
 
 

@@ -59,14 +59,39 @@ class SynthResult:
     #: fully qualified names of the stacks read through a `pulumi.StackReference` (a preview reads dev's platform)
     stack_references: list[str] = field(default_factory=list)
     #: resource options set on resources (e.g. `{"ecr-repo": {"protect": True, "retainOnDelete": True}}`), by
-    #: logical name; not in to_json
+    #: logical name (`ecsdelivery.synth.mocks` lists which)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the resolved stack the program ran on (environment, hosts, priorities, URLs, ...); not in to_json
     resolved: ResolvedStack | None = None
+    #: by logical name: input name -> logical names of the resources its value comes from
+    dependencies: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def resource_options(self, name: str) -> dict[str, Any]:
+        """Every option the engine orders and keeps by, for the resource `name`: `deleteBeforeReplace`,
+        `protect`, `retainOnDelete`, `ignoreChanges`, `dependsOn` (defaults when unset), plus
+        `replaceOnChanges` and `aliases` when set."""
+        options = self.options.get(name, {})
+        return {
+            "deleteBeforeReplace": bool(options.get("deleteBeforeReplace", False)),
+            "protect": bool(options.get("protect", False)),
+            "retainOnDelete": bool(options.get("retainOnDelete", False)),
+            "ignoreChanges": list(options.get("ignoreChanges", [])),
+            "dependsOn": list(options.get("dependsOn", [])),
+            **{key: options[key] for key in ("replaceOnChanges", "aliases") if key in options},
+        }
 
     def to_json(self) -> dict[str, Any]:
-        """`{"stack": ..., "resources": [{"type", "name", "parent", "inputs"}], "outputs": {...}}`."""
-        return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
+        """`{"stack": ..., "resources": [{"type", "name", "parent", "inputs", "options", "dependencies"}],
+        "outputs": {...}}`."""
+        resources = [
+            {
+                **resource,
+                "options": self.resource_options(resource["name"]),
+                "dependencies": self.dependencies.get(resource["name"], {}),
+            }
+            for resource in self.resources
+        ]
+        return {"stack": self.stack, "resources": resources, "outputs": self.outputs}
 
     def of_type(self, type_: str) -> list[Resource]:
         """Every resource with the type token `type_`."""
@@ -234,6 +259,7 @@ def synthesize_stack(stack: ResolvedStack) -> SynthResult:
         stack_references=list(mocks.stack_references),
         options={r["name"]: r["options"] for r in recording.resources if r.get("options")},
         resolved=stack,
+        dependencies={r["name"]: r["dependencies"] for r in recording.resources if r.get("dependencies")},
     )
 
 

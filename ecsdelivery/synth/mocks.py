@@ -108,7 +108,9 @@ class Recording:
 
 
 def _options(request: Any) -> dict[str, Any]:
-    """The resource options worth asserting on (only those set): ignoreChanges, protect and retainOnDelete."""
+    """The resource options that change what the engine does (only those set): ignoreChanges, protect,
+    retainOnDelete, deleteBeforeReplace, replaceOnChanges, dependsOn (explicit dependencies beyond the inputs,
+    as logical names) and aliases (earlier logical names)."""
     options: dict[str, Any] = {}
     if request.ignoreChanges:
         options["ignoreChanges"] = list(request.ignoreChanges)
@@ -116,7 +118,30 @@ def _options(request: Any) -> dict[str, Any]:
         options["protect"] = True
     if request.retainOnDelete:
         options["retainOnDelete"] = True
+    if request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = True
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = list(request.replaceOnChanges)
+    through_inputs = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
+    explicit = sorted(_name_from_urn(urn) for urn in set(request.dependencies) - through_inputs)
+    if explicit:
+        options["dependsOn"] = explicit
+    aliases = sorted(
+        {_name_from_urn(urn) for urn in request.aliasURNs}
+        | {_name_from_urn(a.urn) if a.urn else a.spec.name for a in request.aliases} - {"", request.name}
+    )
+    if aliases:
+        options["aliases"] = aliases
     return options
+
+
+def _input_dependencies(request: Any) -> dict[str, list[str]]:
+    """Input name -> logical names of the resources its value comes from (a component stands for its children)."""
+    return {
+        key: sorted({_name_from_urn(urn) for urn in deps.urns})
+        for key, deps in sorted(request.propertyDependencies.items())
+        if deps.urns
+    }
 
 
 def _is_wire_plain(value: Any) -> bool:
@@ -161,8 +186,9 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that records every `RegisterResource` call (the base class does not keep parents).
 
-    Each record is a dict: type, name, parent (logical name, None for the stack), custom, inputs, and
-    `options` (ignoreChanges, protect, retainOnDelete) when any is set.
+    Each record is a dict: type, name, parent (logical name, None for the stack), custom, inputs,
+    `dependencies` (input name -> logical names of the resources its value comes from) when any, and `options`
+    (see `_options`) when any is set.
 
     It answers registrations, reads and invokes itself, synchronously: inputs are deserialized once (for the
     record and the mocks alike) and plain outputs go straight into a protobuf Struct, where the base class
@@ -185,6 +211,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             "custom": bool(request.custom),
             "inputs": _plain(inputs),
         }
+        dependencies = _input_dependencies(request)
+        if dependencies:
+            record["dependencies"] = dependencies
         options = _options(request)
         if options:
             record["options"] = options

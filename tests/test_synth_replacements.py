@@ -1,0 +1,296 @@
+"""Everyday edits, synthesised before and after: what the engine replaces, why, and that nothing collides.
+
+Each case copies stacks/, synthesises the stack, makes one edit a user would make, synthesises again and
+compares the two `synth --json` documents (`ecsdelivery.synth.replacements.compare`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ecsdelivery.errors import UsageError
+from ecsdelivery.synth import synthesize
+from ecsdelivery.synth.replacements import compare, load_synth_output, markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+
+EXISTING_PLATFORM = {
+    "mode": "existing",
+    "vpc_id": "vpc-0a1b2c3d4e5f60718",
+    "private_subnet_ids": ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"],
+    "public_subnet_ids": ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"],
+    "cluster_name": "acme-shared",
+    "listener_arn": "arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/acme-shared/0123456789abcdef/0f",
+    "alb_security_group_id": "sg-0123456789abcdef0",
+    "alb_dns_name": "acme-shared-1234567890.us-east-1.elb.amazonaws.com",
+    "alb_zone_id": "Z35SXDOTRQ7X7K",
+}
+
+
+def _stacks(tmp_path: Path) -> Path:
+    target = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", target)
+    return target
+
+
+def _edit(stacks: Path, file: str, change: Callable[[dict[str, Any]], None]) -> None:
+    path = stacks / file
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _before_after(
+    tmp_path: Path, env: str, file: str, change: Callable[[dict[str, Any]], None], *, pr: int | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    stacks = _stacks(tmp_path)
+    before = synthesize(env, pr=pr, stacks_dir=str(stacks)).to_json()
+    _edit(stacks, file, change)
+    after = synthesize(env, pr=pr, stacks_dir=str(stacks)).to_json()
+    return json.loads(json.dumps(before, default=str)), json.loads(json.dumps(after, default=str))
+
+
+def _names(resources: list[dict[str, Any]], type_: str) -> list[str]:
+    return [r["inputs"]["name"] for r in resources if r["type"] == type_]
+
+
+def _set_port(port: int) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        web = data["services"]["web"]
+        web["containers"][0]["port"] = port
+        web["containers"][0]["environment"]["PORT"] = str(port)
+
+    return change
+
+
+@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("prod", None), ("preview", 42)])
+def test_container_port_replaces_the_target_group_under_a_new_name(tmp_path: Path, env: str, pr: int | None) -> None:
+    before, after = _before_after(tmp_path, env, "catalog/defaults.yaml", _set_port(9090), pr=pr)
+    comparison = compare(before, after)
+    assert comparison.collisions == []
+    replaced = {c.type: c for c in comparison.replacements}
+    assert replaced[TARGET_GROUP].reasons[0] == "port: 8080 -> 9090"
+    assert _names(before["resources"], TARGET_GROUP) != _names(after["resources"], TARGET_GROUP)
+    # The task definition is a new revision of the same family; the ingress rule for the new port is a new rule.
+    assert "aws:ecs/taskDefinition:TaskDefinition" in replaced
+    ingress = replaced["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"]
+    assert ingress.reasons == ("fromPort: 8080 -> 9090", "toPort: 8080 -> 9090")
+    # The load balancer, the cluster and the service stay.
+    assert {"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/cluster:Cluster", "aws:ecs/service:Service"}.isdisjoint(
+        replaced
+    )
+
+
+def test_the_old_fixed_name_collides_and_the_check_says_so() -> None:
+    """The bug itself: a target group named `acme-dev-web` whatever its port collides with its replacement."""
+    document = synthesize("dev").to_json()
+    before = json.loads(json.dumps(document, default=str))
+    after = json.loads(json.dumps(document, default=str))
+    for data, port in ((before, 8080), (after, 9090)):
+        group = next(r for r in data["resources"] if r["type"] == TARGET_GROUP)
+        group["inputs"].update(name="acme-dev-web", port=port)
+    comparison = compare(before, after)
+    assert [c.name for c in comparison.replacements] == ["web-service-tg"]
+    [collision] = comparison.collisions
+    assert collision.key == 'name "acme-dev-web"'
+    assert collision.new == collision.holder == "web-service-tg"
+    assert "Collisions" in markdown(comparison, "base.json")
+
+
+def test_platform_vpc_replaces_what_lives_in_it_without_collisions(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        data["platform"]["vpc_cidr"] = "10.9.0.0/16"
+
+    before, after = _before_after(tmp_path, "dev", "dev.yaml", change)
+    comparison = compare(before, after)
+    assert comparison.collisions == []
+    replaced = {c.name: c for c in comparison.replacements}
+    assert replaced["platform-vpc"].reasons == ('cidrBlock: "10.0.0.0/16" -> "10.9.0.0/16"',)
+    assert replaced["platform-vpc"].downtime is not None
+    # Groups are replaced because their VPC is: the new ones get new names (their hash covers the VPC).
+    for name in ("web-service-tg", "web-service-sg", "platform-alb-sg"):
+        assert any("platform-vpc, which is replaced" in reason for reason in replaced[name].reasons), name
+
+
+def test_platform_vpc_of_an_existing_platform(tmp_path: Path) -> None:
+    stacks = _stacks(tmp_path)
+    _edit(stacks, "staging.yaml", lambda data: data.update(platform=dict(EXISTING_PLATFORM)))
+    before = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    _edit(stacks, "staging.yaml", lambda data: data["platform"].update(vpc_id="vpc-0fedcba9876543210"))
+    after = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    comparison = compare(before, after)
+    assert comparison.collisions == []
+    replaced = {c.name for c in comparison.replacements}
+    assert {"web-service-tg", "web-service-sg"} <= replaced
+    assert _names(before["resources"], TARGET_GROUP) != _names(after["resources"], TARGET_GROUP)
+
+
+def test_service_moved_to_another_cluster_is_replaced_in_the_new_cluster(tmp_path: Path) -> None:
+    stacks = _stacks(tmp_path)
+    _edit(stacks, "staging.yaml", lambda data: data.update(platform=dict(EXISTING_PLATFORM)))
+    before = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    _edit(stacks, "staging.yaml", lambda data: data["platform"].update(cluster_name="acme-other"))
+    after = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    comparison = compare(before, after)
+    # Service names are unique per cluster: the same name in another cluster is no collision.
+    assert comparison.collisions == []
+    service = comparison.named("web-service-service")
+    assert service is not None and service.action == "replace"
+    assert service.reasons[0].startswith("cluster:")
+    assert service.downtime is not None
+
+
+def _rename(data: dict[str, Any], renamed_from: bool) -> None:
+    services = data["services"]
+    services["frontend"] = services.pop("web")
+    if renamed_from:
+        services["frontend"]["renamed_from"] = "web"
+
+
+def test_renamed_service_without_renamed_from_collides_on_its_rule_priority(tmp_path: Path) -> None:
+    stacks = _stacks(tmp_path)
+    before = synthesize("dev", stacks_dir=str(stacks)).to_json()
+    for file in ("catalog/defaults.yaml", "dev.yaml"):
+        _edit(stacks, file, lambda data: _rename(data, renamed_from=False))
+    after = synthesize("dev", stacks_dir=str(stacks)).to_json()
+    comparison = compare(before, after)
+    [collision] = comparison.collisions
+    assert collision.type == "aws:lb/listenerRule:ListenerRule"
+    assert (collision.new, collision.holder) == ("frontend-service-rule", "web-service-rule")
+    assert "priority 100" in collision.key
+
+
+@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("preview", 42)])
+def test_renamed_service_with_renamed_from_moves_its_resources(tmp_path: Path, env: str, pr: int | None) -> None:
+    stacks = _stacks(tmp_path)
+    before = synthesize(env, pr=pr, stacks_dir=str(stacks)).to_json()
+    for file in ("catalog/defaults.yaml", "dev.yaml"):
+        _edit(stacks, file, lambda data: _rename(data, renamed_from=True))
+    after = synthesize(env, pr=pr, stacks_dir=str(stacks)).to_json()
+    comparison = compare(before, after)
+    assert comparison.collisions == []
+    assert comparison.of("create") == [] and comparison.of("delete") == []
+    rule = next(c for c in comparison.changes if c.type == "aws:lb/listenerRule:ListenerRule")
+    assert rule.action == "update" and rule.old_name is not None and rule.old_name.startswith("web")
+    assert all(c.old_name for c in comparison.replacements)
+
+
+def test_no_edit_no_change() -> None:
+    document = json.loads(json.dumps(synthesize("prod").to_json(), default=str))
+    comparison = compare(document, document)
+    assert [c for c in comparison.changes if c.action != "same"] == []
+    assert "Nothing is replaced" in markdown(comparison, "base.json")
+
+
+def test_swapped_priorities_collide(tmp_path: Path) -> None:
+    """Two rules trading priorities in place: whichever the engine updates first finds the other's."""
+
+    def add_api(data: dict[str, Any]) -> None:
+        api = json.loads(json.dumps(data["services"]["web"]))
+        api["routing"] = {"path_patterns": ["/api/*"], "priority": 200}
+        data["services"]["web"]["routing"]["priority"] = 100
+        data["services"]["api"] = api
+
+    def swap(data: dict[str, Any]) -> None:
+        data["services"]["web"]["routing"]["priority"] = 200
+        data["services"]["api"]["routing"]["priority"] = 100
+
+    stacks = _stacks(tmp_path)
+    _edit(stacks, "catalog/defaults.yaml", add_api)
+    before = synthesize("dev", stacks_dir=str(stacks)).to_json()
+    _edit(stacks, "catalog/defaults.yaml", swap)
+    after = synthesize("dev", stacks_dir=str(stacks)).to_json()
+    collisions = compare(before, after).collisions
+    assert {c.new for c in collisions} == {"web-service-rule", "api-service-rule"}
+
+
+# --- the command --------------------------------------------------------------------------------------------
+
+
+def _synth(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ecsdelivery", "synth", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_against_lists_replacements_writes_markdown_and_exits_1_on_a_collision(tmp_path: Path) -> None:
+    stacks = _stacks(tmp_path)
+    base = tmp_path / "base.json"
+    done = _synth("dev", "--stacks-dir", str(stacks), "--json")
+    assert done.returncode == 0, done.stderr
+    base.write_text(done.stdout)
+
+    _edit(stacks, "catalog/defaults.yaml", _set_port(9090))
+    summary = tmp_path / "summary.md"
+    done = _synth("dev", "--stacks-dir", str(stacks), "--against", str(base), "--markdown", str(summary))
+    assert done.returncode == 0, done.stderr
+    assert "replace web-service-tg  aws:lb/targetGroup:TargetGroup" in done.stdout
+    assert "because port: 8080 -> 9090" in done.stdout
+    assert "0 collision(s)" in done.stdout
+    assert (
+        "| `web-service-tg` | `aws:lb/targetGroup:TargetGroup` | `port: 8080 -> 9090`<br>`name: " in summary.read_text()
+    )
+
+    done = _synth("dev", "--stacks-dir", str(stacks), "--against", str(base), "--json")
+    report = json.loads(done.stdout)
+    assert {c["name"] for c in report["changes"] if c["action"] == "replace"} >= {"web-service-tg"}
+
+    for file in ("catalog/defaults.yaml", "dev.yaml"):
+        _edit(stacks, file, lambda data: _rename(data, renamed_from=False))
+    done = _synth("dev", "--stacks-dir", str(stacks), "--against", str(base))
+    assert done.returncode == 1
+    assert "COLLISION aws:lb/listenerRule:ListenerRule" in done.stdout
+    assert done.stderr.startswith("ecsdelivery: error: 1 collision(s)")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not JSON"),
+        ('{"stack": "dev"}', 'not a `synth --json` output (no "resources" list)'),
+        ('{"stack": "dev", "resources": [{"name": "x"}], "outputs": {}}', 'resources[0] has no "type"'),
+        ('{"stack": "staging", "resources": [], "outputs": {}}', "is the synth output of stack 'staging', not 'dev'"),
+    ],
+)
+def test_against_a_file_that_is_no_synth_output_of_the_stack_exits_2(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "before.json"
+    path.write_text(content)
+    done = _synth("dev", "--against", str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"ecsdelivery: error: --against {path}: ") and message in line
+
+
+def test_load_synth_output_checks_the_stack(tmp_path: Path) -> None:
+    path = tmp_path / "before.json"
+    path.write_text('{"stack": "dev", "resources": [], "outputs": {}}')
+    assert load_synth_output(path, stack="dev")["stack"] == "dev"
+    with pytest.raises(UsageError, match="not 'prod'"):
+        load_synth_output(path, stack="prod")
+    with pytest.raises(UsageError, match="cannot read it"):
+        load_synth_output(tmp_path / "missing.json", stack="dev")
+
+
+def test_markdown_needs_against() -> None:
+    done = _synth("dev", "--markdown", "summary.md")
+    assert done.returncode == 2
+    assert "--markdown needs --against" in done.stderr
