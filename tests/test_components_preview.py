@@ -65,7 +65,7 @@ def test_preview_is_spot_small_single_task_with_exec_and_short_logs() -> None:
     assert service["inputs"]["desiredCount"] == 1
     assert service["inputs"]["enableExecuteCommand"] is True
     assert service["inputs"]["networkConfiguration"]["assignPublicIp"] is False
-    assert "options" not in service  # desired count is not ignored: no autoscaling
+    assert "ignoreChanges" not in service.get("options", {})  # desired count is not ignored: no autoscaling
     assert recording.of_type("aws:appautoscaling/target:Target") == []
     task = recording.named("web-pr-42-task-task")["inputs"]
     assert (task["cpu"], task["memory"]) == ("256", "512")

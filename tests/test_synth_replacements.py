@@ -198,7 +198,7 @@ def test_swapped_priorities_collide(tmp_path: Path) -> None:
     def add_api(data: dict[str, Any]) -> None:
         api = json.loads(json.dumps(data["services"]["web"]))
         api["routing"] = {"path_patterns": ["/api/*"], "priority": 200}
-        data["services"]["web"]["routing"]["priority"] = 100
+        data["services"]["web"]["routing"] = {"path_patterns": ["/web/*"], "priority": 100}
         data["services"]["api"] = api
 
     def swap(data: dict[str, Any]) -> None:
