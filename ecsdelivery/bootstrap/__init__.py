@@ -18,7 +18,6 @@ from ecsdelivery.bootstrap.plan import (
     BootstrapPlan,
     DeployRole,
     StateStore,
-    gh_lines,
     github_variables,
     resolve_bootstrap,
 )
@@ -57,7 +56,6 @@ __all__ = [
     "BootstrapPlan",
     "DeployRole",
     "StateStore",
-    "gh_lines",
     "github_variables",
     "resolve_bootstrap",
     "synthesize_bootstrap",

@@ -485,14 +485,6 @@ def github_variables(plan: BootstrapPlan, outputs: Mapping[str, Any] | None = No
     return variables
 
 
-def gh_lines(plan: BootstrapPlan, outputs: Mapping[str, Any] | None = None) -> list[str]:
-    """`gh variable set NAME --body VALUE --repo O/R` for each repository variable."""
-    return [
-        f"gh variable set {name} --body '{value}' --repo {plan.github}"
-        for name, value in github_variables(plan, outputs)
-    ]
-
-
 __all__ = [
     "AUDIENCE",
     "OIDC_HOST",
@@ -501,7 +493,6 @@ __all__ = [
     "StateStore",
     "accounts_in_stack_files",
     "bootstrap_environments",
-    "gh_lines",
     "github_variables",
     "resolve_bootstrap",
     "state_store",

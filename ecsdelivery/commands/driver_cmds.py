@@ -53,7 +53,13 @@ def _run(args: argparse.Namespace, call: Callable[[Any], object]) -> int:
 
 
 def up(args: argparse.Namespace) -> int:
-    """`up ENV [--pr N] [--image REF] [--yes] [--local]`."""
+    """`up ENV [--pr N] [--image REF] [--yes] [--local]`, or `up bootstrap --for ENV`."""
+    from ecsdelivery.commands import bootstrap_cmds
+
+    if bootstrap_cmds.wants_bootstrap(args):
+        from ecsdelivery.bootstrap.deploy import BootstrapDeployer
+
+        return _run(args, lambda d: BootstrapDeployer(d.settings).up(args.bootstrap_for))
     return _run(args, lambda d: d.up(args.env, args.pr, args.image))
 
 

@@ -1,4 +1,5 @@
-"""The AWS calls the driver makes itself, outside the engine: who am I (STS), and ECR clients."""
+"""The AWS calls the driver makes itself, outside the engine: who am I (STS), ECR clients, and whether an IAM
+OIDC provider exists (bootstrap)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,19 @@ class AwsAccess:
             return str(client.get_caller_identity()["Account"])
         except (BotoCoreError, ClientError):
             return None
+
+    def oidc_provider_exists(self, region: str, url: str) -> bool | None:
+        """Whether the account has an IAM OIDC provider for `url`; None when IAM cannot be asked."""
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        host = url.removeprefix("https://")
+        try:
+            client = boto3.session.Session().client("iam", region_name=region, endpoint_url=self.endpoint)
+            providers = client.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+        except (BotoCoreError, ClientError, ValueError):
+            return None
+        return any(str(p["Arn"]).endswith(f":oidc-provider/{host}") for p in providers)
 
     def ecr(self, region: str | None) -> Any:
         return ecr_client(region=region, endpoint=self.endpoint)
