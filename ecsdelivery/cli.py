@@ -1,18 +1,18 @@
 """The command line: parse, call one handler, map `EcsDeliveryError` to an exit code.
 
-Handlers live in `ecsdelivery.commands.<module>` and are imported only when their command runs, so
-`--help` stays fast and never imports pulumi or boto3.
+Handlers live in `ecsdelivery.commands.<module>`; those modules import pulumi, boto3 and pydantic only inside
+the handler that needs them, so `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 import sys
 from collections.abc import Callable, Sequence
 
 from ecsdelivery import __version__
+from ecsdelivery.commands import config_cmds, driver_cmds, guard_cmds, image_cmds, synth_cmd
 from ecsdelivery.errors import EXIT_INTERRUPTED, EXIT_USAGE, EcsDeliveryError
 
 EXAMPLES = """\
@@ -38,17 +38,10 @@ class _Parser(argparse.ArgumentParser):
 
 #: Adds a group of options to a sub-command's parser.
 Options = Callable[[argparse.ArgumentParser], None]
-
-
-def _handler(target: str) -> Callable[[argparse.Namespace], int]:
-    """A lazy reference to `module:function` under `ecsdelivery.commands`."""
-
-    def run(args: argparse.Namespace) -> int:
-        module_name, function_name = target.split(":")
-        module = importlib.import_module(f"ecsdelivery.commands.{module_name}")
-        return int(getattr(module, function_name)(args) or 0)
-
-    return run
+#: Runs a command: the parsed arguments in, the exit code out.
+Handler = Callable[[argparse.Namespace], int]
+#: Adds a sub-command: name, summary, handler, shared options.
+Command = Callable[[str, str, Handler, Sequence[Options]], argparse.ArgumentParser]
 
 
 def _stacks_dir(p: argparse.ArgumentParser) -> None:
@@ -140,24 +133,32 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ecsdelivery {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, summary: str, target: str, options: Sequence[Options] = ()) -> argparse.ArgumentParser:
-        """A sub-command running `target`, with the shared `options` in the order given."""
+    def command(name: str, summary: str, handler: Handler, options: Sequence[Options] = ()) -> argparse.ArgumentParser:
+        """A sub-command running `handler`, with the shared `options` in the order given."""
         sub = commands.add_parser(name, help=summary, description=summary)
-        sub.set_defaults(handler=_handler(target))
+        sub.set_defaults(handler=handler)
         for add in options:
             add(sub)
         return sub
 
-    p = command("validate", "load and validate stack files, one line per environment", "config_cmds:validate")
+    _offline_commands(command)
+    _deploying_commands(command)
+    _promotion_commands(command)
+    _image_command(command)
+    return parser
+
+
+def _offline_commands(command: Command) -> None:
+    """validate, schema, synth, check, cost: nothing deployed, no credentials."""
+    p = command("validate", "load and validate stack files, one line per environment", config_cmds.validate, ())
     p.add_argument("envs", nargs="*", metavar="ENV", help="environments to validate (default: all)")
     _stacks_dir(p)
-
-    command("schema", "print the JSON Schema of a stack file", "config_cmds:schema")
+    command("schema", "print the JSON Schema of a stack file", config_cmds.schema, ())
     p = command(
         "synth",
         "run the program offline under mocks; print resources and outputs",
-        "synth_cmd:synth",
-        options=(_env, _image, _bootstrap_for, _stacks_dir, _json),
+        synth_cmd.synth,
+        (_env, _image, _bootstrap_for, _stacks_dir, _json),
     )
     p.add_argument(
         "--against",
@@ -169,41 +170,35 @@ def build_parser() -> argparse.ArgumentParser:
     command(
         "check",
         "run the guardrail rules over the synthesised stack",
-        "guard_cmds:check",
-        options=(_env, _image, _bootstrap_for, _stacks_dir, _json),
+        guard_cmds.check,
+        (_env, _image, _bootstrap_for, _stacks_dir, _json),
     )
-    command(
-        "cost",
-        "estimate the monthly cost of what the stack creates",
-        "guard_cmds:cost",
-        options=(_env, _stacks_dir, _json),
-    )
+    command("cost", "estimate the monthly cost of what the stack creates", guard_cmds.cost, (_env, _stacks_dir, _json))
 
-    # The deploying commands all take the backend options and --stacks-dir, last.
+
+def _deploying_commands(command: Command) -> None:
+    """up, diff, destroy, outputs, list: they all take the backend options and --stacks-dir, last."""
     command(
         "up",
         "deploy an environment (create or update its stack)",
-        "driver_cmds:up",
-        options=(_env, _image, _bootstrap_for, _yes, _driver),
+        driver_cmds.up,
+        (_env, _image, _bootstrap_for, _yes, _driver),
     )
-    p = command("diff", "preview the changes an up would make", "driver_cmds:diff", options=(_env, _image))
+    p = command("diff", "preview the changes an up would make", driver_cmds.diff, (_env, _image))
     p.add_argument("--markdown", metavar="FILE", help="write a PR-comment body to FILE")
     _driver(p)
     command(
-        "destroy",
-        "destroy an environment's resources and remove its stack",
-        "driver_cmds:destroy",
-        options=(_env, _yes, _driver),
+        "destroy", "destroy an environment's resources and remove its stack", driver_cmds.destroy, (_env, _yes, _driver)
     )
-    command("outputs", "print a stack's outputs", "driver_cmds:outputs", options=(_env, _json, _driver))
+    command("outputs", "print a stack's outputs", driver_cmds.outputs, (_env, _json, _driver))
     command(
-        "list",
-        "list stacks with environment, PR, image and last update",
-        "driver_cmds:list_stacks",
-        options=(_json, _driver),
+        "list", "list stacks with environment, PR, image and last update", driver_cmds.list_stacks, (_json, _driver)
     )
 
-    p = command("promote", "deploy the digest one environment runs to the next", "driver_cmds:promote")
+
+def _promotion_commands(command: Command) -> None:
+    """promote, rollback, cleanup-previews."""
+    p = command("promote", "deploy the digest one environment runs to the next", driver_cmds.promote, ())
     p.add_argument("src", metavar="SRC", help="environment to promote from")
     p.add_argument("dst", metavar="DST", help="environment to promote to")
     p.add_argument("--release", metavar="TAG", help="also tag the digest in ECR with this release version")
@@ -217,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     _yes(p)
     _driver(p)
 
-    p = command("rollback", "redeploy a previous digest or release tag", "driver_cmds:rollback", options=(_env,))
+    p = command("rollback", "redeploy a previous digest or release tag", driver_cmds.rollback, (_env,))
     p.add_argument("--to", metavar="REF", help="digest, release tag or image reference (default: the previous digest)")
     _yes(p)
     _driver(p)
@@ -225,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command(
         "cleanup-previews",
         "destroy preview stacks whose PR is closed or whose time is up",
-        "driver_cmds:cleanup_previews",
+        driver_cmds.cleanup_previews,
+        (),
     )
     p.add_argument("--open-prs", metavar="N,N,...", help="comma-separated open PR numbers; others are removed")
     p.add_argument("--expired", action="store_true", help="also remove previews whose expiry has passed")
@@ -238,7 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _driver(p)
 
-    p = command("image", "resolve or add tags on ECR images through the ECR API", "image_cmds:image")
+
+def _image_command(command: Command) -> None:
+    """image resolve | tag."""
+    p = command("image", "resolve or add tags on ECR images through the ECR API", image_cmds.image, ())
     image = p.add_subparsers(dest="image_command", metavar="ACTION", parser_class=_Parser, required=True)
     q = image.add_parser("resolve", help="print the digest a tag points to")
     q.add_argument("repo", metavar="REPO", help="repository name or URL")
@@ -250,7 +249,6 @@ def build_parser() -> argparse.ArgumentParser:
     for q in (image.choices["resolve"], image.choices["tag"]):
         q.add_argument("--region", metavar="REGION", help="AWS region (default: from the AWS environment)")
         q.add_argument("--endpoint", metavar="URL", help="ECR endpoint URL (e.g. a local emulator)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -261,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
-        return args.handler(args)
+        return int(args.handler(args) or 0)
     except EcsDeliveryError as err:
         for line in str(err).splitlines() or [type(err).__name__]:
             print(f"ecsdelivery: error: {line}", file=sys.stderr)

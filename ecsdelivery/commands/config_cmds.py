@@ -9,7 +9,6 @@ import argparse
 import json
 
 from ecsdelivery.errors import ConfigError, UsageError
-from ecsdelivery.naming import StackId
 
 # A preview stack is validated as this pull request (the host template and priorities need a number).
 SAMPLE_PR = 1
@@ -22,6 +21,7 @@ def validate(args: argparse.Namespace) -> int:
     """
     from ecsdelivery.config import list_environments, load_stack
     from ecsdelivery.config.loader import stack_file_problems
+    from ecsdelivery.naming import StackId
 
     stacks_dir = getattr(args, "stacks_dir", "stacks")
     known = list_environments(stacks_dir)

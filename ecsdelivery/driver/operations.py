@@ -95,30 +95,6 @@ class Driver:
 
     # -- facts about deployed stacks -------------------------------------------------------------------------
 
-    def deployed(self, stack: Stack) -> plan.DeployedState:
-        """The image a stack runs (outputs, else tags) and the result of its last operation."""
-        outputs = {k: v.value for k, v in stack.outputs().items()}
-        image = outputs.get("image") if plan.digest_of(str(outputs.get("image") or "")) else None
-        if image is None:
-            image = self.workspace.tags(stack).get(plan.TAG_IMAGE)
-        info = stack.info()
-        return plan.DeployedState(image=image, last_result=info.result if info else None)
-
-    def image_history(self, stack: Stack) -> list[str]:
-        """Images deployed to a stack, newest first: successful updates' config, then the history tag."""
-        images: list[str] = []
-        try:
-            for entry in stack.history(page_size=20):
-                value = (entry.config or {}).get("ecsdelivery:image")
-                image = getattr(value, "value", value if isinstance(value, str) else None)
-                if entry.kind == "update" and entry.result == "succeeded" and image and image not in images:
-                    images.append(str(image))
-        except Exception:  # history is best effort; the tag below may still know
-            pass
-        tagged = plan.parse_history(self.workspace.tags(stack).get(plan.TAG_HISTORY))
-        images.extend(d for d in tagged if d not in images)
-        return images
-
     def resolve_image(self, ref: str, cfg: StackConfig) -> str:
         """`repo@sha256:...` for a reference; a tag is resolved through ECR (missing image: exit 4)."""
         parsed = parse_image_ref(ref)
@@ -148,7 +124,7 @@ class Driver:
         with self.workspace.emulator():
             self._check_account(target, cfg)
             stack = self.workspace.open(target.stack, backend, create=True)
-            current = self.deployed(stack).image
+            current = self.workspace.deployed(stack).image
             if image:
                 deploy_image: str | None = self.resolve_image(image, cfg)
             elif current:
@@ -230,7 +206,7 @@ class Driver:
 
         with workspace.emulator():
             stack = workspace.open(target.stack, backend, create=True)
-            current = self.deployed(stack).image
+            current = self.workspace.deployed(stack).image
             deploy_image = self.resolve_image(image, cfg) if image else current
             resolved = resolved.with_image(deploy_image)
             with workspace.mapped(target.stack, "configuring the stack"):
@@ -326,23 +302,7 @@ class Driver:
         """Stacks of the backend with environment, PR, image and last update."""
         backend = self.workspace.backend(self._any_config())
         workspace, summaries = self.workspace.listing(backend, "(all)")
-        rows = []
-        for summary in summaries:
-            env, pr = plan.parse_stack_name(summary.name)
-            tags = stack_tags(workspace, summary.name)
-            rows.append(
-                {
-                    "stack": summary.name,
-                    "environment": tags.get(plan.TAG_ENVIRONMENT, env),
-                    "pr": pr,
-                    "image": tags.get(plan.TAG_IMAGE),
-                    "lastUpdate": plan.format_time(summary.last_update.replace(tzinfo=UTC))
-                    if summary.last_update
-                    else None,
-                    "updateInProgress": bool(summary.update_in_progress),
-                    "resourceCount": summary.resource_count,
-                }
-            )
+        rows = [plan.stack_row(summary, stack_tags(workspace, summary.name)) for summary in summaries]
         rows.sort(key=lambda r: (r["pr"] is not None, r["pr"] or 0, r["stack"]))
         self.report.stacks(rows, as_json, backend.url)
         return 0
@@ -377,7 +337,7 @@ class Driver:
             src_target.stack, self.workspace.backend(src_cfg), f"{src} has never been deployed: nothing to promote"
         )
         with self.workspace.mapped(src, "reading the deployed image"):
-            image = plan.promotion_image(src, self.deployed(src_stack))
+            image = plan.promotion_image(src, self.workspace.deployed(src_stack))
         if expect_image and expected_ref:
             plan.check_expected_image(src, dst, image, self.resolve_image(expected_ref, src_cfg), expect_image)
             self.say(f"{src} runs {expect_image}, as expected")
@@ -397,8 +357,8 @@ class Driver:
         missing = f"no stack {target.stack}: nothing to roll back"
         stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
         with self.workspace.mapped(target.stack, "reading the image history"):
-            current = self.deployed(stack).image
-            decision = plan.rollback_target(target.stack, current, self.image_history(stack), to)
+            current = self.workspace.deployed(stack).image
+            decision = plan.rollback_target(target.stack, current, self.workspace.image_history(stack), to)
         image = decision.image or self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
         self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
         return self._up(env, pr, image, confirmed=True)
@@ -414,7 +374,7 @@ class Driver:
             raise UsageError("--parallel must be at least 1")
         cfg = self._resolve(plan.Target(env="preview", stack="pr-1", pr=1)).config
         backend = self.workspace.backend(cfg)
-        previews = self._previews(backend, with_tags=expired)
+        previews = self.workspace.previews(backend, with_tags=expired)
         removals = plan.previews_to_remove(
             previews, open_prs=wanted, expired=expired, now=datetime.now(UTC), ttl_hours=cfg.preview.ttl_hours
         )
@@ -437,25 +397,6 @@ class Driver:
         if failed:
             raise DeploymentError(f"{failed} of {len(removals)} previews could not be removed")
         return 0
-
-    def _previews(self, backend: plan.Backend, *, with_tags: bool) -> list[plan.PreviewStack]:
-        """The `pr-<N>` stacks of the backend (with their expiry tag when `with_tags`)."""
-        workspace, summaries = self.workspace.listing(backend, "(previews)")
-        previews = []
-        for summary in summaries:
-            env, number = plan.parse_stack_name(summary.name)
-            if env != "preview" or number is None:
-                continue
-            tags = stack_tags(workspace, summary.name) if with_tags else {}
-            previews.append(
-                plan.PreviewStack(
-                    name=summary.name,
-                    pr=number,
-                    expires_at=plan.parse_time(tags.get(plan.TAG_EXPIRES_AT)),
-                    last_update=summary.last_update.replace(tzinfo=UTC) if summary.last_update else None,
-                )
-            )
-        return previews
 
 
 def _check_image(image: str | None) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ecsdelivery.errors import DeploymentError, MissingRequirementError, UsageError
 from ecsdelivery.events import pr_from_event
@@ -82,6 +83,20 @@ def resolve_target(
     if pr <= 0:
         raise UsageError(f"--pr must be a positive number, not {pr}")
     return Target(env=env, stack=stack_name(env, pr), pr=pr)
+
+
+def stack_row(summary: Any, tags: Mapping[str, str]) -> dict[str, Any]:
+    """One row of `list`: a stack summary (`pulumi.automation.StackSummary`) and its tags."""
+    env, pr = parse_stack_name(summary.name)
+    return {
+        "stack": summary.name,
+        "environment": tags.get(TAG_ENVIRONMENT, env),
+        "pr": pr,
+        "image": tags.get(TAG_IMAGE),
+        "lastUpdate": format_time(summary.last_update.replace(tzinfo=UTC)) if summary.last_update else None,
+        "updateInProgress": bool(summary.update_in_progress),
+        "resourceCount": summary.resource_count,
+    }
 
 
 # --- previews -------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -272,3 +273,48 @@ class Workspace:
     def ephemeral_emulator(self) -> bool:
         """A moto server started for this run knows nothing of earlier runs: refresh drops what it forgot."""
         return self.settings.local and not self.settings.endpoint
+
+    # -- facts about deployed stacks -------------------------------------------------------------------------
+
+    def deployed(self, stack: Stack) -> plan.DeployedState:
+        """The image a stack runs (outputs, else tags) and the result of its last operation."""
+        outputs = {k: v.value for k, v in stack.outputs().items()}
+        image = outputs.get("image") if plan.digest_of(str(outputs.get("image") or "")) else None
+        if image is None:
+            image = self.tags(stack).get(plan.TAG_IMAGE)
+        info = stack.info()
+        return plan.DeployedState(image=image, last_result=info.result if info else None)
+
+    def image_history(self, stack: Stack) -> list[str]:
+        """Images deployed to a stack, newest first: successful updates' config, then the history tag."""
+        images: list[str] = []
+        try:
+            for entry in stack.history(page_size=20):
+                value = (entry.config or {}).get("ecsdelivery:image")
+                image = getattr(value, "value", value if isinstance(value, str) else None)
+                if entry.kind == "update" and entry.result == "succeeded" and image and image not in images:
+                    images.append(str(image))
+        except Exception:  # history is best effort; the tag below may still know
+            pass
+        tagged = plan.parse_history(self.tags(stack).get(plan.TAG_HISTORY))
+        images.extend(d for d in tagged if d not in images)
+        return images
+
+    def previews(self, backend: plan.Backend, *, with_tags: bool) -> list[plan.PreviewStack]:
+        """The `pr-<N>` stacks of the backend (with their expiry tag when `with_tags`)."""
+        workspace, summaries = self.listing(backend, "(previews)")
+        previews = []
+        for summary in summaries:
+            env, number = plan.parse_stack_name(summary.name)
+            if env != "preview" or number is None:
+                continue
+            tags = stack_tags(workspace, summary.name) if with_tags else {}
+            previews.append(
+                plan.PreviewStack(
+                    name=summary.name,
+                    pr=number,
+                    expires_at=plan.parse_time(tags.get(plan.TAG_EXPIRES_AT)),
+                    last_update=summary.last_update.replace(tzinfo=UTC) if summary.last_update else None,
+                )
+            )
+        return previews
