@@ -134,13 +134,17 @@ def test_trust_policy_limits_source_account() -> None:
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_cross_account_pull_policy_grants_only_pull_actions() -> None:
-    (statement,) = p.cross_account_pull_policy(["222222222222", "111111111111"])["Statement"]
+def test_cross_account_policy_grants_reads_and_tags_only() -> None:
+    (statement,) = p.cross_account_policy(["222222222222", "111111111111"])["Statement"]
     assert statement["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::222222222222:root"]}
-    assert sorted(statement["Action"]) == sorted(p.ECR_PULL_ACTIONS)
-    for bad in ([], ["12345"]):
+    assert sorted(statement["Action"]) == sorted(p.ECR_READ_ACTIONS)
+    read, tag = p.cross_account_policy(["222222222222"], ["333333333333"])["Statement"]
+    assert read["Principal"] == {"AWS": ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]}
+    assert tag["Principal"] == {"AWS": ["arn:aws:iam::333333333333:root"]} and tag["Action"] == ["ecr:PutImage"]
+    assert not {"ecr:InitiateLayerUpload", "ecr:UploadLayerPart"} & {*read["Action"], *tag["Action"]}
+    for bad in (([], []), (["12345"], [])):
         with pytest.raises(ValueError):
-            p.cross_account_pull_policy(bad)
+            p.cross_account_policy(*bad)
 
 
 def test_request_count_label_from_listener_arn() -> None:

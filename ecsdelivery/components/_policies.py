@@ -185,24 +185,45 @@ def lifecycle_policy(
     return {"rules": rules}
 
 
-def cross_account_pull_policy(account_ids: Sequence[str]) -> dict[str, Any]:
-    """A repository policy letting `account_ids` pull images (and nothing else)."""
-    if not account_ids:
-        raise ValueError("cross_account_pull_policy needs at least one account id")
+#: What another account may do on the shared repository: pull (its tasks), look tags up and read manifests (its
+#: deploy role resolves `repo:tag`, checks immutability and copies a manifest to tag a release).
+ECR_READ_ACTIONS = (*ECR_PULL_ACTIONS, "ecr:DescribeImages", "ecr:DescribeRepositories")
+#: Adding a tag is PutImage of a manifest already in the repository; without the layer-upload actions an account
+#: granted only this can retag existing images but never push new content.
+ECR_TAG_ACTIONS = ("ecr:PutImage",)
+
+
+def _account_principals(account_ids: Sequence[str]) -> list[str]:
     for account in account_ids:
-        if not re.fullmatch(r"[0-9]{12}", account):
+        if not re.fullmatch(r"\d{12}", account):
             raise ValueError(f"not a 12-digit AWS account id: {account!r}")
-    principals = [f"arn:aws:iam::{a}:root" for a in sorted(set(account_ids))]
-    return document(
-        [
+    return [f"arn:aws:iam::{a}:root" for a in sorted(set(account_ids))]
+
+
+def cross_account_policy(read_account_ids: Sequence[str], tag_account_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """The repository policy for other accounts: `read_account_ids` pull and read images (`ECR_READ_ACTIONS`),
+    `tag_account_ids` also add tags to images already pushed (`ECR_TAG_ACTIONS`); nothing else."""
+    if not read_account_ids and not tag_account_ids:
+        raise ValueError("cross_account_policy needs at least one account id")
+    readers = sorted(set(read_account_ids) | set(tag_account_ids))
+    statements = [
+        {
+            "Sid": "CrossAccountRead",
+            "Effect": "Allow",
+            "Principal": {"AWS": _account_principals(readers)},
+            "Action": list(ECR_READ_ACTIONS),
+        }
+    ]
+    if tag_account_ids:
+        statements.append(
             {
-                "Sid": "CrossAccountPull",
+                "Sid": "CrossAccountTag",
                 "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": list(ECR_PULL_ACTIONS),
+                "Principal": {"AWS": _account_principals(tag_account_ids)},
+                "Action": list(ECR_TAG_ACTIONS),
             }
-        ]
-    )
+        )
+    return document(statements)
 
 
 def load_balancer_arn_suffix(listener_arn: str) -> str:

@@ -28,7 +28,9 @@ class EcrRepositoryArgs:
         ephemeral_tag_prefixes: build and preview tags; default ("sha-", "pr-").
         ephemeral_days: days before build/preview images expire; default 14.
         untagged_days: days before untagged images expire; default 1.
-        pull_account_ids: other AWS accounts allowed to pull (staging/prod); default none.
+        pull_account_ids: other AWS accounts allowed to pull and read images (those that deploy them); default none.
+        tag_account_ids: other AWS accounts also allowed to add tags to pushed images (PutImage, no layer
+            uploads: release and hotfix tags); default none.
         force_delete: delete even when images remain; default False, so destroying a stack never loses images.
     """
 
@@ -43,6 +45,7 @@ class EcrRepositoryArgs:
     ephemeral_days: int = 14
     untagged_days: int = 1
     pull_account_ids: Sequence[str] = field(default_factory=tuple)
+    tag_account_ids: Sequence[str] = field(default_factory=tuple)
     force_delete: bool = False
 
 
@@ -50,7 +53,7 @@ class EcrRepository(pulumi.ComponentResource):
     """An ECR repository with immutable tags, scan on push, encryption, a lifecycle policy and cross-account pull.
 
     Children: `<name>-repo` (aws.ecr.Repository), `<name>-lifecycle` (aws.ecr.LifecyclePolicy) and, with
-    `pull_account_ids`, `<name>-pull` (aws.ecr.RepositoryPolicy).
+    `pull_account_ids` or `tag_account_ids`, `<name>-pull` (aws.ecr.RepositoryPolicy, the cross-account grants).
 
         repo = EcrRepository("app", EcrRepositoryArgs(label=Label("acme", "shared", "web")))
         pulumi.export("repositoryUrl", repo.repository_url)
@@ -67,7 +70,7 @@ class EcrRepository(pulumi.ComponentResource):
         self._args = args
         self._repository = self._create_repository()
         self._create_lifecycle_policy()
-        if args.pull_account_ids:
+        if args.pull_account_ids or args.tag_account_ids:
             self._create_pull_policy()
 
         self.repository_name = self._repository.name
@@ -114,7 +117,7 @@ class EcrRepository(pulumi.ComponentResource):
         )
 
     def _create_pull_policy(self) -> aws.ecr.RepositoryPolicy:
-        policy = _policies.cross_account_pull_policy(self._args.pull_account_ids)
+        policy = _policies.cross_account_policy(self._args.pull_account_ids, self._args.tag_account_ids)
         return aws.ecr.RepositoryPolicy(
             f"{self._name}-pull", repository=self._repository.name, policy=to_json(policy), opts=child(self)
         )

@@ -388,7 +388,10 @@ class EcrConfig(_Model):
     region: str | None = Field(None, description="Region of the repository. Default: the stack's `region`.")
     pull_accounts: list[AccountId] = Field(
         default_factory=list,
-        description="Other accounts allowed to pull (granted by the repository policy). Default: [].",
+        description=(
+            "Accounts allowed to pull besides those the stack files deploy from (the repository policy grants those "
+            "already: see Delivery pipeline). Default: []."
+        ),
     )
     image_tag_mutability: Literal["IMMUTABLE", "MUTABLE"] = Field(
         "IMMUTABLE", description="IMMUTABLE or MUTABLE. Default: IMMUTABLE (a tag always means one image)."

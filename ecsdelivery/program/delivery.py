@@ -125,8 +125,12 @@ def platform_stack_name(stack: str) -> str:
 
 
 def _repository(stack: ResolvedStack) -> EcrRepository:
-    """The shared stack's ECR repository: protected, and retained in AWS even if its stack is destroyed."""
+    """The shared stack's ECR repository: protected, and retained in AWS even if its stack is destroyed; its policy
+    admits exactly the accounts the other stack files deploy from (`registry_access`)."""
+    from ecsdelivery.program.registry_access import load_registry_access
+
     ecr = stack.config.ecr
+    access = load_registry_access(stack.config, stack.stacks_dir)
 
     def retain(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
         return pulumi.ResourceTransformationResult(
@@ -144,7 +148,8 @@ def _repository(stack: ResolvedStack) -> EcrRepository:
             keep_releases=ecr.lifecycle.keep_release_tags,
             ephemeral_days=ecr.lifecycle.expire_transient_days,
             untagged_days=ecr.lifecycle.untagged_days,
-            pull_account_ids=tuple(ecr.pull_accounts),
+            pull_account_ids=access.read_accounts,
+            tag_account_ids=access.tag_accounts,
         ),
         opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True, transformations=[retain]),
     )
