@@ -245,3 +245,15 @@ def test_aws_access_finds_the_provider_in_moto(moto: str) -> None:
     iam.create_open_id_connect_provider(Url=PROVIDER_URL, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40])
     assert access.oidc_provider_exists("us-east-1", PROVIDER_URL) is True
     assert AwsAccess("http://127.0.0.1:9").oidc_provider_exists("us-east-1", PROVIDER_URL) is None
+
+
+def test_local_bootstrap_points_the_provider_at_the_emulator_for_iam_s3_kms_and_sts(
+    project: FakeState, tmp_path: Path
+) -> None:
+    write_stacks(tmp_path)  # the real accounts: --local checks no credentials
+    assert main(["up", "bootstrap", "--for", "shared", "--yes", "--local"]) == 0
+    config = project.stacks["bootstrap-shared"].config
+    endpoints = {key.rsplit(".", 1)[1] for key in config if key.startswith("aws:endpoints[0].")}
+    assert {"iam", "s3", "kms", "sts"} <= endpoints
+    assert len({config[f"aws:endpoints[0].{key}"] for key in ("iam", "s3", "kms")}) == 1
+    assert "aws:s3/bucket:Bucket" in types_of(project, "bootstrap-shared")

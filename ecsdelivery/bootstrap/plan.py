@@ -44,7 +44,8 @@ ECR_PUSH = (
     "ecr:PutImage",
     "ecr:UploadLayerPart",
 )
-ECR_READ = ("ecr:BatchGetImage", "ecr:DescribeImages")
+#: Resolving `repo:tag`, reading a manifest, checking the repository's tag immutability.
+ECR_READ = ("ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories")
 #: Adding a release or hotfix tag copies a manifest: read it, write it back under the new tag.
 ECR_TAG = ("ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:PutImage")
 STATE_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
@@ -397,7 +398,9 @@ def resolve_bootstrap(
     owners[BUILD] = shared_env
 
     synth = synth or (lambda e, pr: _synth_types(e, pr, stacks_dir))
-    repo = f"arn:aws:ecr:{shared.ecr.region or shared.region}:{state.account}:repository/{shared.ecr.name}"
+    from ecsdelivery.stack import resolve_stack
+
+    repo = resolve_stack(shared_env, stacks_dir=stacks_dir).repository_arn
     mine: list[DeployRole] = []
     for role in all_roles:
         if owners.get(role.key) != env:
