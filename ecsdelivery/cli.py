@@ -7,13 +7,16 @@ the handler that needs them, so `--help` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from ecsdelivery import __version__
 from ecsdelivery.commands import config_cmds, driver_cmds, guard_cmds, image_cmds, synth_cmd
-from ecsdelivery.errors import EXIT_INTERRUPTED, EXIT_USAGE, EcsDeliveryError
+from ecsdelivery.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_MISSING, EXIT_USAGE, EcsDeliveryError
 
 EXAMPLES = """\
 examples:
@@ -251,19 +254,72 @@ def _image_command(command: Command) -> None:
         q.add_argument("--endpoint", metavar="URL", help="ECR endpoint URL (e.g. a local emulator)")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (CI cancellation, `timeout`, `docker stop`): handled as Ctrl-C is, so a running update is
+    cancelled and its lock released; the exit code is 128 + the signal's number (143)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a command runs, SIGTERM raises `Terminated` in the main thread (as SIGINT raises KeyboardInterrupt)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread (e.g. the CLI called from a worker): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """After stdout failed (a closed pipe, a full disk), point it at /dev/null so the exit flush stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
     try:
-        return int(args.handler(args) or 0)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        with _sigterm_interrupts():
+            code = int(args.handler(args) or 0)
+            sys.stdout.flush()
+        return code
     except EcsDeliveryError as err:
         for line in str(err).splitlines() or [type(err).__name__]:
             print(f"ecsdelivery: error: {line}", file=sys.stderr)
         return err.exit_code
+    except Terminated as err:
+        print("ecsdelivery: terminated", file=sys.stderr)
+        return 128 + err.signum
     except KeyboardInterrupt:
         print("ecsdelivery: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`synth | head -1`): stop quietly, as a shell's command killed by SIGPIPE does.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as err:
+        # Writing the output failed (`schema > /dev/full`): one line, not a traceback.
+        _silence_stdout()
+        where = err.filename or "standard output"
+        print(f"ecsdelivery: error: I/O error on {where}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_MISSING

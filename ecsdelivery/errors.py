@@ -8,6 +8,8 @@
 | 3    | the stack is locked by another update                                   |
 | 4    | the environment lacks something: Pulumi CLI, credentials, an image      |
 | 130  | interrupted (Ctrl-C)                                                    |
+| 141  | stdout was closed by its reader (`synth | head -1`)                      |
+| 143  | terminated (SIGTERM); a running update is cancelled as for Ctrl-C       |
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_MISSING = 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 class EcsDeliveryError(Exception):

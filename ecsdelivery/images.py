@@ -223,10 +223,10 @@ def _call(client: Any, operation: str, what: str, **kwargs: Any) -> dict[str, An
 def resolve_digest(ecr_client: Any, repository: str, tag: str) -> str:
     """The digest (`sha256:...`) that `tag` points to in `repository` (a name or an ECR URL).
 
-    Raises `MissingRequirementError` (exit 4) when the repository or the tag does not exist.
+    A digest is looked up too: it is returned only when the repository holds that image.
+
+    Raises `MissingRequirementError` (exit 4) when the repository, the tag or the digest does not exist.
     """
-    if is_digest(tag):
-        return tag
     name, registry = _target(repository)
     what = f"cannot resolve {name}:{tag}"
     response = _call(ecr_client, "describe_images", what, repositoryName=name, imageIds=[image_id(tag)], **registry)

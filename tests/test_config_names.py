@@ -3,6 +3,7 @@ agrees on what an environment is."""
 
 from __future__ import annotations
 
+import gc
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,13 @@ from ecsdelivery.errors import ConfigError
 from ecsdelivery.synth import check_payloads, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _collector_back_on():
+    """`synth` switches the garbage collector off for its short process; in this one, switch it back on."""
+    yield
+    gc.enable()
 
 
 def _problems(tmp_path: Path, text: str, env: str = "dev", pr: int | None = None) -> list[str]:

@@ -32,6 +32,9 @@ def _driver(args: argparse.Namespace) -> Any:
         from ecsdelivery.errors import UsageError
 
         raise UsageError("--endpoint is for --local runs only")
+    from ecsdelivery.driver.github import check_writable
+
+    check_writable(settings.environ)
     return Driver(settings)
 
 

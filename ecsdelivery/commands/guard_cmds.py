@@ -44,9 +44,12 @@ def check(args: argparse.Namespace) -> int:
 
     if bootstrap_cmds.wants_bootstrap(args):
         return bootstrap_cmds.check(args)
+    from ecsdelivery.errors import ConfigError
     from ecsdelivery.guardrails import MANDATORY, RuleContext, evaluate, rule_ids
+    from ecsdelivery.synth import check_payloads
 
     config, result, resources = _synthesize(args)
+    problems = check_payloads(result)  # what synth refuses, check refuses too
     context = RuleContext(environment=config.environment, pr=config.pr, protected=config.protected)
     violations = evaluate(resources, context)
     mandatory = sum(1 for v in violations if v.severity == MANDATORY)
@@ -61,7 +64,8 @@ def check(args: argparse.Namespace) -> int:
             "violations": [v.to_json() for v in violations],
             "mandatory": mandatory,
             "advisory": advisory,
-            "passed": mandatory == 0,
+            "passed": mandatory == 0 and not problems,
+            "payload_problems": problems,
         }
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -74,6 +78,8 @@ def check(args: argparse.Namespace) -> int:
         verdict = "FAILED" if mandatory else "passed"
         print(f"{verdict}: {mandatory} mandatory, {advisory} advisory violation(s)")
     sys.stdout.flush()
+    if problems:
+        raise ConfigError(["AWS would reject these payloads:", *problems])
     return 1 if mandatory else 0
 
 

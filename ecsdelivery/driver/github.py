@@ -51,6 +51,13 @@ def _append(environ: Mapping[str, str], variable: str, text: str) -> None:
         raise MissingRequirementError(f"cannot write ${variable} ({path}): {err.strerror or err}") from None
 
 
+def check_writable(environ: Mapping[str, str]) -> None:
+    """Refuse (exit 4) before anything runs when `$GITHUB_OUTPUT` or `$GITHUB_STEP_SUMMARY` cannot be appended
+    to: finding out after the deploy would leave the job's later steps without the outputs. Appends nothing."""
+    for variable in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        _append(environ, variable, "")
+
+
 def write_outputs(environ: Mapping[str, str], values: Mapping[str, str | None]) -> None:
     """Append `name=value` lines to `$GITHUB_OUTPUT` (values are single-line)."""
     lines = [f"{name}={(value or '').replace(chr(10), ' ')}\n" for name, value in values.items()]

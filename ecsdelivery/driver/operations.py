@@ -18,7 +18,7 @@ from ecsdelivery.config import list_environments
 from ecsdelivery.driver import plan
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
-from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, stack_tags
+from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, locked_error, stack_tags
 from ecsdelivery.errors import DeploymentError, EcsDeliveryError, MissingRequirementError, UsageError
 from ecsdelivery.images import check_tag, parse_image_ref, resolve_digest, tag_image
 from ecsdelivery.reports import rollout
@@ -84,7 +84,10 @@ class Driver:
         if plan.confirm_needed(
             target.stack, protected=cfg.protected, yes=self.settings.yes, interactive=self.settings.is_interactive()
         ):
-            answer = input(f"{target.stack} is protected. Type its name to {action} it: ").strip()
+            try:
+                answer = input(f"{target.stack} is protected. Type its name to {action} it: ").strip()
+            except EOFError:  # Ctrl-D, or a closed stdin
+                raise UsageError(f"not confirmed (end of input); {target.stack} left unchanged") from None
             if answer != target.stack:
                 raise UsageError(f"not confirmed; {target.stack} left unchanged")
 
@@ -123,10 +126,12 @@ class Driver:
         self.workspace.pulumi()
         with self.workspace.emulator():
             self._check_account(target, cfg)
-            stack = self.workspace.open(target.stack, backend, create=True)
-            current = self.workspace.deployed(stack).image
-            if image:
-                deploy_image: str | None = self.resolve_image(image, cfg)
+            # Every input is checked before the stack is created: a refused image leaves nothing behind.
+            requested = self.resolve_image(image, cfg) if image else None
+            existing = self._existing(target.stack, backend)
+            current = self.workspace.deployed(existing).image if existing is not None else None
+            if requested:
+                deploy_image: str | None = requested
             elif current:
                 deploy_image = current
                 self.say(f"no --image given: keeping {current}")
@@ -137,9 +142,19 @@ class Driver:
                 raise MissingRequirementError(f"{target.stack} runs no image yet: pass --image REPO:TAG or REPO@DIGEST")
             else:
                 deploy_image = None
+            stack = existing or self.workspace.open(target.stack, backend, create=True)
             report = self._update(target, resolved.with_image(deploy_image), stack)
         self.report.deployed(report)
         return report
+
+    def _existing(self, stack_name: str, backend: plan.Backend) -> Stack | None:
+        """The stack when it exists; None (creating nothing) when it does not."""
+        from pulumi.automation.errors import StackNotFoundError
+
+        try:
+            return self.workspace.open(stack_name, backend, create=False)
+        except StackNotFoundError:
+            return None
 
     def _stack_config(self, resolved: ResolvedStack) -> dict[str, str]:
         """The config the program reads (`ecsdelivery:*`) and the provider's (`aws:*`)."""
@@ -166,16 +181,20 @@ class Driver:
             tags[plan.TAG_GIT_SHA] = self.settings.git_sha
         if resolved.expires_at:
             tags[plan.TAG_EXPIRES_AT] = resolved.expires_at
+        # Another update running: refuse before this run writes anything (the config is what it would deploy).
+        if workspace.update_in_progress(stack):
+            raise locked_error(target.stack)
         with workspace.mapped(target.stack, "configuring the stack"):
             workspace.apply_config(stack, self._stack_config(resolved))
-        workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
         self.say(f"deploying {target.stack}" + (f" with {image}" if image else ""))
         with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
             result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
+        # Tags describe what is deployed: written once this run's update has held the lock and succeeded.
         digest = plan.digest_of(image) if image else None
         if image and digest:
             history = plan.push_history(plan.parse_history(workspace.tags(stack).get(plan.TAG_HISTORY)), digest)
-            workspace.set_tags(stack, {plan.TAG_IMAGE: image, plan.TAG_HISTORY: ",".join(history)})
+            tags.update({plan.TAG_IMAGE: image, plan.TAG_HISTORY: ",".join(history)})
+        workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
         outputs = {k: v.value for k, v in result.outputs.items()}
         changes = dict(result.summary.resource_changes or {})
         return UpReport(stack=target.stack, env=target.env, image=image, outputs=outputs, changes=changes)
@@ -262,21 +281,23 @@ class Driver:
         return 0
 
     def destroy_stack(self, stack_name: str, backend: plan.Backend, cfg: StackConfig) -> bool:
-        """Destroy and remove one stack; False when it does not exist."""
+        """Destroy and remove one stack; False when it does not exist, or stopped existing meanwhile (another
+        cleanup removed it first): either way it is gone, which is what was asked."""
         from pulumi.automation.errors import StackNotFoundError
 
         workspace = self.workspace
         try:
             stack = workspace.open(stack_name, backend, create=False)
+            if self.settings.local and workspace.endpoint:
+                with workspace.mapped(stack_name, "configuring the stack"):
+                    workspace.apply_config(stack, provider_config(workspace.endpoint, cfg.region))
+            title = f"pulumi destroy {stack_name}"
+            with workspace.mapped(stack_name, "the destroy", stack), self.report.stream(title):
+                stack.destroy(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
+            with workspace.mapped(stack_name, "removing the stack"):
+                stack.workspace.remove_stack(stack_name)
         except StackNotFoundError:
             return False
-        if self.settings.local and workspace.endpoint:
-            with workspace.mapped(stack_name, "configuring the stack"):
-                workspace.apply_config(stack, provider_config(workspace.endpoint, cfg.region))
-        with workspace.mapped(stack_name, "the destroy", stack), self.report.stream(f"pulumi destroy {stack_name}"):
-            stack.destroy(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
-        with workspace.mapped(stack_name, "removing the stack"):
-            stack.workspace.remove_stack(stack_name)
         return True
 
     def outputs(self, env: str, pr: int | None = None, as_json: bool = False) -> int:
@@ -358,7 +379,14 @@ class Driver:
         stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
         with self.workspace.mapped(target.stack, "reading the image history"):
             current = self.workspace.deployed(stack).image
-            decision = plan.rollback_target(target.stack, current, self.workspace.image_history(stack), to)
+            history = self.workspace.image_history(stack)
+            decision = plan.rollback_target(target.stack, current, history, to)
+        known = {plan.digest_of(entry) for entry in (*history, current or "")}
+        if decision.image and plan.digest_of(decision.image) not in known:
+            # A digest this stack never ran: deploy it only when the repository holds it (exit 4 otherwise).
+            ref = parse_image_ref(decision.image)
+            client = self.workspace.aws().ecr(ref.region or cfg.ecr.region or cfg.region)
+            resolve_digest(client, ref.repository_url, ref.digest or "")
         image = decision.image or self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
         self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
         return self._up(env, pr, image, confirmed=True)
@@ -385,7 +413,8 @@ class Driver:
 
         def remove(removal: plan.Removal) -> str | None:
             try:
-                self.destroy_stack(removal.name, backend, cfg)
+                if not self.destroy_stack(removal.name, backend, cfg):
+                    self.say(f"{removal.name}: already gone (removed by another run)")
                 return None
             except EcsDeliveryError as err:
                 return str(err).replace("\n", "; ")

@@ -126,13 +126,14 @@ def parse_open_prs(text: str | None) -> set[int] | None:
     if text is None:
         return None
     numbers: set[int] = set()
+    if not text.strip():
+        return numbers  # no PR is open: every preview goes
     for part in text.split(","):
-        part = part.strip().removeprefix("#")
-        if not part:
-            continue
-        if not re.fullmatch(r"[0-9]{1,18}", part) or int(part) <= 0:
-            raise UsageError(f"--open-prs takes comma-separated PR numbers, not {part!r}")
-        numbers.add(int(part))
+        # Each part names one PR: `#`, `,` or a stray space must not read as "no PR open" and remove every preview.
+        number = part.strip().removeprefix("#")
+        if not re.fullmatch(r"[0-9]{1,18}", number) or int(number) <= 0:
+            raise UsageError(f"--open-prs takes comma-separated PR numbers, not {part.strip()!r} (in {text!r})")
+        numbers.add(int(number))
     return numbers
 
 

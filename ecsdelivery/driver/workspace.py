@@ -97,6 +97,16 @@ def stack_tags(workspace: Any, stack_name: str) -> dict[str, str]:
         return {}
 
 
+def locked_error(stack_name: str, holder: str | None = None) -> StackLockedError:
+    """Exit 3: another update holds the stack's lock; how to wait or clear a stale lock."""
+    return StackLockedError(
+        f"stack {stack_name} is locked by another update"
+        + (f": {holder}" if holder else "")
+        + f"\nwait for it to finish and retry; if none is running, run `pulumi cancel --stack {stack_name}` "
+        "(Pulumi Cloud) or remove the stale lock from the backend's .pulumi/locks, then retry"
+    )
+
+
 class Workspace:
     """The backend, the Pulumi CLI and the stacks of one command run. `say` prints a line for the user."""
 
@@ -215,12 +225,7 @@ class Workspace:
             yield
         except ConcurrentUpdateError as err:
             holder = [line for line in error_lines(err) if "lock" in line]
-            raise StackLockedError(
-                f"stack {stack_name} is locked by another update"
-                + (f": {holder[0]}" if holder else "")
-                + f"\nwait for it to finish and retry; if none is running, run `pulumi cancel --stack {stack_name}` "
-                "(Pulumi Cloud) or remove the stale lock from the backend's .pulumi/locks, then retry"
-            ) from None
+            raise locked_error(stack_name, holder[0] if holder else None) from None
         except StackNotFoundError:
             raise
         except CommandError as err:
@@ -233,6 +238,14 @@ class Workspace:
                 except Exception as cancel_error:  # the CLI may have stopped on the same signal already
                     self.say(f"cancel: {error_lines(cancel_error)[0]}")
             raise
+
+    def update_in_progress(self, stack: Stack) -> bool:
+        """Whether the backend reports an update of `stack` running (Pulumi Cloud does; file backends may not)."""
+        try:
+            summaries = stack.workspace.list_stacks()
+        except Exception:  # a listing is best effort; the update itself still takes the lock
+            return False
+        return any(s.name.rsplit("/", 1)[-1] == stack.name and s.update_in_progress for s in summaries)
 
     def tags(self, stack: Stack) -> dict[str, str]:
         return stack_tags(stack.workspace, stack.name)

@@ -1157,6 +1157,10 @@ def _request_check(service: str, operation: str, build: Callable[[Mapping[str, A
     return check
 
 
+#: RegisterTaskDefinition refuses a task definition larger than this (ECS service quotas: 64 KiB).
+TASK_DEFINITION_MAX_BYTES = 65536
+
+
 def _task_definition(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     try:
         request = task_definition_request(inputs)
@@ -1166,6 +1170,15 @@ def _task_definition(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     fargate = "FARGATE" in (request.get("requiresCompatibilities") or [])
     awsvpc = request.get("networkMode") == "awsvpc"
     found += container_definition_rules(request.get("containerDefinitions"), fargate=fargate, awsvpc=awsvpc)
+    size = len(json.dumps(request, separators=(",", ":")).encode("utf-8"))
+    if size > TASK_DEFINITION_MAX_BYTES:
+        found.append(
+            (
+                "",
+                f"the task definition is {size} bytes; ECS takes at most {TASK_DEFINITION_MAX_BYTES} (64 KiB): move "
+                "large environment values to secrets or to files the image reads",
+            )
+        )
     return found + task_size_rules(request)
 
 
