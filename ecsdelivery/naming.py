@@ -42,6 +42,7 @@ LIMITS: dict[str, int] = {
     "autoscaling_policy": 256,
     "container": 255,
     "s3_bucket": 63,
+    "cloudwatch_alarm": 255,
 }
 
 HASH_LENGTH = 6

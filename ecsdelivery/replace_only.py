@@ -149,6 +149,16 @@ _TABLE = (
         cfn_type="AWS::IAM::RolePolicy",
     ),
     ReplaceOnly(
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        ("name",),
+        unique_keys=(("name",),),
+        cfn_type="AWS::CloudWatch::Alarm",
+    ),
+    # CloudFormation sets managed policies as a property of the role; one attachment per role and policy.
+    ReplaceOnly(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", ("role", "policyArn"), unique_keys=(("role", "policyArn"),)
+    ),
+    ReplaceOnly(
         "aws:cloudwatch/logGroup:LogGroup",
         ("name", "namePrefix"),
         unique_keys=(("name",),),

@@ -3,7 +3,7 @@
 | group | stack file (`services.<name>.`) | components |
 |---|---|---|
 | `HealthCheckArgs` | `deployment.health_check` | the target group's health check |
-| `DeploymentArgs` | `deployment` | ECS deployment configuration, draining, grace period |
+| `DeploymentArgs` | `deployment` | ECS deployment configuration, draining, grace period, strategy, alarms |
 | `CapacityArgs` | `capacity` | the capacity provider strategy (Fargate on-demand / Spot) |
 | `AutoscalingArgs` | `autoscaling` (when `enabled`) | target-tracking scaling of the desired count |
 | `LoggingArgs` | `log_retention_days` | the log group |
@@ -20,6 +20,7 @@ drains in 5 s, 15 s in all. Standard library only: the stack file's models and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,77 @@ class HealthCheckArgs:
     matcher: str = "200-399"
 
 
+Strategy = Literal["rolling", "blue_green", "canary", "linear"]
+STRATEGIES: tuple[Strategy, ...] = ("rolling", "blue_green", "canary", "linear")
+
+
+@dataclass(frozen=True)
+class DeploymentStrategyArgs:
+    """The ECS deployment strategy of a service and its settings (ECS's own ranges).
+
+    Attributes:
+        strategy: "rolling" (default), "blue_green", "canary" or "linear"; all but rolling need a load balancer.
+        bake_time_minutes: old tasks kept after all traffic has moved (not for rolling), 0-1440; default 5.
+        canary_percent: traffic the canary takes first, 0.1-100; default 10.
+        canary_bake_minutes: minutes at the canary share, 0-1440; default 5.
+        linear_step_percent: traffic moved per step, 3-100 (a divisor of 100 ends on 100 %); default 25.
+        linear_interval_minutes: minutes between steps, 0-1440; default 2.
+    """
+
+    strategy: Strategy = "rolling"
+    bake_time_minutes: int = 5
+    canary_percent: float = 10
+    canary_bake_minutes: int = 5
+    linear_step_percent: float = 25
+    linear_interval_minutes: int = 2
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy {self.strategy!r} is not one of {', '.join(STRATEGIES)}")
+        for name in ("bake_time_minutes", "canary_bake_minutes", "linear_interval_minutes"):
+            if not 0 <= getattr(self, name) <= 1440:
+                raise ValueError(f"{name} {getattr(self, name)} is outside 0-1440")
+        if not 0.1 <= self.canary_percent <= 100:
+            raise ValueError(f"canary_percent {self.canary_percent} is outside 0.1-100")
+        if not 3 <= self.linear_step_percent <= 100:
+            raise ValueError(f"linear_step_percent {self.linear_step_percent} is outside 3-100")
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """True when ECS moves traffic between two target groups (everything but rolling)."""
+        return self.strategy != "rolling"
+
+
+@dataclass(frozen=True)
+class RollbackAlarmsArgs:
+    """CloudWatch alarms on the service's target groups, wired into its deployments.
+
+    Attributes:
+        error_rate_percent: target 5xx responses as a percent of requests that alarm; default 5.
+        p99_latency_seconds: p99 target response time that alarms; default 2.
+        unhealthy_hosts: unhealthy targets that alarm; default 1.
+        period_seconds: seconds per datapoint, a multiple of 60 (load balancer metrics arrive once a minute);
+            default 60.
+        evaluation_periods: consecutive breaching periods before an alarm fires; default 2.
+        rollback: ECS rolls the deployment back when an alarm fires; default True.
+        notification_topic_arn: SNS topic told when an alarm fires and clears; default None.
+    """
+
+    error_rate_percent: float = 5
+    p99_latency_seconds: float = 2
+    unhealthy_hosts: int = 1
+    period_seconds: int = 60
+    evaluation_periods: int = 2
+    rollback: bool = True
+    notification_topic_arn: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.period_seconds < 60 or self.period_seconds % 60:
+            raise ValueError(f"period_seconds {self.period_seconds} must be a multiple of 60")
+        if self.evaluation_periods < 1:
+            raise ValueError("evaluation_periods must be at least 1")
+
+
 @dataclass(frozen=True)
 class DeploymentArgs:
     """How ECS replaces tasks on a deploy, and how fast traffic moves (`deployment`).
@@ -56,6 +128,10 @@ class DeploymentArgs:
         health_check: the target group's health check; default `HealthCheckArgs()`.
         deregistration_delay: seconds an old task drains before it stops; default 5.
         grace_period: seconds ECS ignores failing load-balancer checks after a task starts; default 10.
+        strategy: rolling, blue_green, canary or linear with their settings; default
+            `DeploymentStrategyArgs()` (rolling). All but rolling need a load balancer.
+        alarms: CloudWatch alarms on the target groups that the deployments watch; default None (no alarms).
+            Needs a load balancer.
     """
 
     minimum_healthy_percent: int = 100
@@ -65,6 +141,8 @@ class DeploymentArgs:
     health_check: HealthCheckArgs = field(default_factory=HealthCheckArgs)
     deregistration_delay: int = 5
     grace_period: int = 10
+    strategy: DeploymentStrategyArgs = field(default_factory=DeploymentStrategyArgs)
+    alarms: RollbackAlarmsArgs | None = None
 
     @property
     def worst_case_switch_seconds(self) -> int:

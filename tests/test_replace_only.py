@@ -31,6 +31,7 @@ CFN_NAMES: dict[str, dict[str, str]] = {
     "aws:iam/role:Role": {"name": "RoleName"},
     "aws:iam/rolePolicy:RolePolicy": {"name": "PolicyName", "role": "RoleName"},
     "aws:cloudwatch/logGroup:LogGroup": {"name": "LogGroupName"},
+    "aws:cloudwatch/metricAlarm:MetricAlarm": {"name": "AlarmName"},
     "aws:ecr/repository:Repository": {
         "name": "RepositoryName",
         "encryptionConfigurations": "EncryptionConfiguration",

@@ -9,8 +9,14 @@ import pulumi
 import pulumi_aws as aws
 
 from ecsdelivery.components import _policies
-from ecsdelivery.components._common import child
+from ecsdelivery.components._common import child, to_json
+from ecsdelivery.components.deployment import (
+    LOAD_BALANCER_INFRASTRUCTURE_POLICY,
+    deployment_configuration,
+    weighted_forward,
+)
 from ecsdelivery.components.refs import PlatformRef
+from ecsdelivery.components.rollback_alarms import KINDS, alarm_name, create_rollback_alarms
 from ecsdelivery.components.task_definition import FargateTaskDefinition
 from ecsdelivery.naming import Label, service_url
 from ecsdelivery.replace_only import hashed_inputs
@@ -134,8 +140,11 @@ class FargateService(pulumi.ComponentResource):
 
     Children: `<name>-sg` (+ `<name>-sg-ingress`, `<name>-sg-egress`), `<name>-tg` (IP target group), `<name>-rule`
     (listener rule), `<name>-service`, with autoscaling `<name>-scaling` and `<name>-scale-cpu|memory|requests`,
-    with a zone `<name>-dns`. A worker (no host, no path patterns) has only `<name>-sg` + `<name>-sg-egress`,
-    `<name>-service` and the autoscaling children; its `url` and `target_group_arn` are None.
+    with a zone `<name>-dns`. A `deployment.strategy` of blue_green, canary or linear adds `<name>-tg-alt` (the
+    alternate target group) and `<name>-ecs-lb-role` (+ `-policy`), and makes `<name>-rule` forward to both groups
+    by weight; `deployment.alarms` adds `<name>-alarm-5xx`, `<name>-alarm-latency` and `<name>-alarm-unhealthy`.
+    A worker (no host, no path patterns) has only `<name>-sg` + `<name>-sg-egress`, `<name>-service` and the
+    autoscaling children; its `url` and `target_group_arn` are None.
 
         service = FargateService("web", FargateServiceArgs(
             label=label, platform=platform.ref(), task_definition=task, host="web.example.com"))
@@ -160,10 +169,19 @@ class FargateService(pulumi.ComponentResource):
             raise ValueError(f"{name}: the task definition has no container with a port to route traffic to")
         if not self._routed and args.autoscaling is not None and args.autoscaling.requests_per_target is not None:
             raise ValueError(f"{name}: request-count autoscaling needs a load balancer (give a host or path patterns)")
+        strategy = args.deployment.strategy
+        if not self._routed and strategy.shifts_traffic:
+            raise ValueError(f"{name}: the {strategy.strategy} strategy shifts load balancer traffic; a worker rolls")
+        if not self._routed and args.deployment.alarms is not None:
+            raise ValueError(f"{name}: rollback alarms read load balancer metrics; a worker has none")
+        self._shifts_traffic = self._routed and strategy.shifts_traffic
 
         self._security_group = self._create_security_group()
-        self._target_group = self._create_target_group() if self._routed else None
+        self._target_group = self._create_target_group("tg") if self._routed else None
+        self._alternate_group = self._create_target_group("tg-alt") if self._shifts_traffic else None
         self._rule = self._create_listener_rule() if self._routed else None
+        self._infrastructure_role = self._create_infrastructure_role() if self._shifts_traffic else None
+        self._alarms = self._create_alarms() if args.deployment.alarms is not None else []
         self._service = self._create_service()
         if args.autoscaling is not None:
             self._create_autoscaling(args.autoscaling)
@@ -236,14 +254,15 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self, replace_on_changes=["fromPort", "toPort"]),
         )
 
-    def _create_target_group(self) -> aws.lb.TargetGroup:
+    def _create_target_group(self, suffix: str) -> aws.lb.TargetGroup:
         args = self._args
         deployment = args.deployment
         health = deployment.health_check
+        label = args.label if suffix == "tg" else args.label.with_attributes("alt")
         return aws.lb.TargetGroup(
-            f"{self._name}-tg",
+            f"{self._name}-{suffix}",
             name=target_group_name(
-                args.label,
+                label,
                 port=self._port,
                 protocol=TARGET_PROTOCOL,
                 target_type=TARGET_TYPE,
@@ -265,7 +284,7 @@ class FargateService(pulumi.ComponentResource):
                 "healthy_threshold": health.healthy_threshold,
                 "unhealthy_threshold": health.unhealthy_threshold,
             },
-            tags=args.label.tags,
+            tags=label.tags,
             opts=child(self),
         )
 
@@ -276,14 +295,54 @@ class FargateService(pulumi.ComponentResource):
             conditions.append({"host_header": {"values": [args.host]}})
         if args.path_patterns:
             conditions.append({"path_pattern": {"values": list(args.path_patterns)}})
+        if self._alternate_group is not None:
+            action = weighted_forward(self._target_group_arn(), self._alternate_group.arn)
+        else:
+            action = {"type": "forward", "target_group_arn": self._target_group_arn()}
         return aws.lb.ListenerRule(
             f"{self._name}-rule",
             listener_arn=args.platform.listener_arn,
             priority=args.listener_rule_priority,
-            actions=[{"type": "forward", "target_group_arn": self._target_group_arn()}],
+            actions=[action],
             conditions=conditions,
             tags=args.label.tags,
+            # ECS moves the weights on every deployment; an `up` must not move them back.
+            opts=child(self, ignore_changes=["actions"] if self._alternate_group is not None else []),
+        )
+
+    def _create_infrastructure_role(self) -> aws.iam.Role:
+        """The role ECS assumes to move listener-rule weights and target groups during a deployment."""
+        args = self._args
+        label = args.label.with_attributes("ecs-lb")
+        role = aws.iam.Role(
+            f"{self._name}-ecs-lb-role",
+            name=label.name_for("iam_role"),
+            description=f"ECS shifts load balancer traffic for {args.label.id} during deployments",
+            assume_role_policy=to_json(_policies.assume_role_policy("ecs.amazonaws.com")),
+            tags=label.tags,
             opts=child(self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{self._name}-ecs-lb-role-policy",
+            role=role.name,
+            policy_arn=LOAD_BALANCER_INFRASTRUCTURE_POLICY,
+            opts=child(self),
+        )
+        return role
+
+    def _create_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
+        args = self._args
+        assert args.deployment.alarms is not None and self._target_group is not None
+        groups = [self._target_group.arn_suffix]
+        if self._alternate_group is not None:
+            groups.append(self._alternate_group.arn_suffix)
+        return create_rollback_alarms(
+            self,
+            self._name,
+            label=args.label,
+            args=args.deployment.alarms,
+            load_balancer=self._load_balancer_suffix(),
+            target_groups=groups,
         )
 
     def _create_service(self) -> aws.ecs.Service:
@@ -297,11 +356,14 @@ class FargateService(pulumi.ComponentResource):
                     "target_group_arn": self._target_group_arn(),
                     "container_name": args.task_definition.container_name,
                     "container_port": self._port,
+                    **self._advanced_configuration(),
                 }
             ]
             if self._routed
             else None
         )
+        alarms = deployment.alarms
+        depends_on: list[pulumi.Resource] = [self._rule] if self._rule is not None else []
         return aws.ecs.Service(
             f"{self._name}-service",
             name=args.label.name_for("ecs_service"),
@@ -321,6 +383,14 @@ class FargateService(pulumi.ComponentResource):
             },
             deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
             deployment_maximum_percent=deployment.maximum_percent,
+            deployment_configuration=deployment_configuration(deployment.strategy),
+            alarms={
+                "alarm_names": [alarm_name(args.label, kind) for kind in KINDS],
+                "enable": True,
+                "rollback": alarms.rollback,
+            }
+            if alarms is not None
+            else None,
             # ECS accepts a grace period only for a service with a load balancer.
             health_check_grace_period_seconds=deployment.grace_period if self._routed else None,
             wait_for_steady_state=args.wait_for_steady_state,
@@ -328,8 +398,9 @@ class FargateService(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             tags=args.label.tags,
-            # The target group must be attached to a listener before a service can register targets in it.
-            opts=child(self, depends_on=[self._rule] if self._rule is not None else [], ignore_changes=ignore),
+            # The target group must be attached to a listener before a service can register targets in it; the
+            # alarms the deployment watches must exist before it starts.
+            opts=child(self, depends_on=[*depends_on, *self._alarms], ignore_changes=ignore),
         )
 
     def _create_autoscaling(self, scaling: AutoscalingArgs) -> None:
@@ -371,12 +442,28 @@ class FargateService(pulumi.ComponentResource):
                 opts=child(self),
             )
 
-    def _request_count_label(self) -> pulumi.Output[str]:
+    def _advanced_configuration(self) -> dict[str, object]:
+        """The load balancer block's traffic-shifting settings (blue/green, canary, linear), else nothing."""
+        if self._alternate_group is None:
+            return {}
+        assert self._rule is not None and self._infrastructure_role is not None
+        return {
+            "advanced_configuration": {
+                "alternate_target_group_arn": self._alternate_group.arn,
+                "production_listener_rule": self._rule.arn,
+                "role_arn": self._infrastructure_role.arn,
+            }
+        }
+
+    def _load_balancer_suffix(self) -> pulumi.Output[str]:
+        """`app/<name>/<id>`: the platform's, or derived from the listener ARN."""
         platform = self._args.platform
         if platform.alb_arn_suffix is not None:
-            alb_suffix = pulumi.Output.from_input(platform.alb_arn_suffix)
-        else:
-            alb_suffix = pulumi.Output.from_input(platform.listener_arn).apply(_policies.load_balancer_arn_suffix)
+            return pulumi.Output.from_input(platform.alb_arn_suffix)
+        return pulumi.Output.from_input(platform.listener_arn).apply(_policies.load_balancer_arn_suffix)
+
+    def _request_count_label(self) -> pulumi.Output[str]:
+        alb_suffix = self._load_balancer_suffix()
         assert self._target_group is not None
         return pulumi.Output.all(alb_suffix, self._target_group.arn_suffix).apply(
             lambda parts: _policies.request_count_label(parts[0], parts[1])

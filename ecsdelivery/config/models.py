@@ -37,8 +37,10 @@ from ecsdelivery.settings import (
     AutoscalingArgs,
     CapacityArgs,
     DeploymentArgs,
+    DeploymentStrategyArgs,
     HealthCheckArgs,
     LoggingArgs,
+    RollbackAlarmsArgs,
 )
 
 # The defaults of the service settings, decided once in `ecsdelivery.settings`.
@@ -600,6 +602,89 @@ class TargetHealthCheck(_Model):
         )
 
 
+STRATEGIES = ("rolling", "blue_green", "canary", "linear")
+#: Step percentages a linear deployment can use: ECS takes 3-100 %, and a step that divides 100 ends on 100 %.
+LINEAR_STEPS = tuple(step for step in range(3, 101) if 100 % step == 0)
+#: Load balancer metrics arrive once a minute: shorter alarm periods would see no data.
+ALARM_PERIODS = (60, 120, 180, 300, 600, 900, 3600)
+
+
+class CanaryConfig(_Model):
+    """A canary deployment: a share of the traffic first, then all of it."""
+
+    percent: float = Field(
+        10, ge=0.1, le=100, description="Traffic the new tasks take first, percent, 0.1-100. Default: 10."
+    )
+    bake_time: int = Field(
+        5, ge=0, le=1440, description="Minutes at the canary share before all traffic moves, 0-1440. Default: 5."
+    )
+
+
+class LinearConfig(_Model):
+    """A linear deployment: equal steps of traffic at a fixed interval."""
+
+    step_percent: int = Field(
+        25,
+        json_schema_extra={"enum": list(LINEAR_STEPS)},
+        description=f"Traffic moved per step, percent; it divides 100: {', '.join(map(str, LINEAR_STEPS))}. "
+        "Default: 25.",
+    )
+    interval: int = Field(2, ge=0, le=1440, description="Minutes between steps, 0-1440. Default: 2.")
+
+    @field_validator("step_percent")
+    @classmethod
+    def _divides_100(cls, value: int) -> int:
+        if value not in LINEAR_STEPS:
+            raise ValueError(
+                f"{value} does not divide 100 into equal steps; legal values: {', '.join(map(str, LINEAR_STEPS))}"
+            )
+        return value
+
+
+class AlarmsConfig(_Model):
+    """CloudWatch alarms on the service's target groups that make ECS roll a deployment back."""
+
+    enabled: bool | None = Field(
+        None,
+        description="Create the alarms and wire them into the service's deployments. Default: on for every "
+        "routed service outside previews (a worker has no load balancer metrics; previews have none).",
+    )
+    rollback: bool = Field(True, description="Roll the deployment back when an alarm fires. Default: true.")
+    error_rate_percent: float = Field(
+        5, gt=0, le=100, description="Target 5xx responses as a percent of requests that alarm, 0-100. Default: 5."
+    )
+    p99_latency_ms: int = Field(
+        2000, ge=1, le=600000, description="p99 target response time that alarms, milliseconds. Default: 2000."
+    )
+    unhealthy_hosts: int = Field(1, ge=1, le=1000, description="Unhealthy targets that alarm. Default: 1.")
+    period: int = Field(
+        60,
+        json_schema_extra={"enum": list(ALARM_PERIODS)},
+        description=f"Seconds per evaluated datapoint: {', '.join(map(str, ALARM_PERIODS))}. Default: 60.",
+    )
+    evaluation_periods: int = Field(
+        2, ge=1, le=10, description="Consecutive breaching periods before an alarm fires, 1-10. Default: 2."
+    )
+    notification_topic_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$",
+        description="SNS topic the alarms notify when they fire and clear. Default: none.",
+    )
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: int) -> int:
+        if value not in ALARM_PERIODS:
+            raise ValueError(f"{value} is not an alarm period; legal values: {', '.join(map(str, ALARM_PERIODS))}")
+        return value
+
+    @property
+    def detection_seconds(self) -> int:
+        """Worst case from the first bad response to the alarm firing: the period in progress plus the
+        evaluated ones."""
+        return (self.evaluation_periods + 1) * self.period
+
+
 class DeploymentConfig(_Model):
     """How ECS replaces tasks on a deploy, and how fast traffic moves."""
 
@@ -632,6 +717,23 @@ class DeploymentConfig(_Model):
         le=7200,
         description=f"Seconds failing health checks are ignored after start. Default: {_DEPLOYMENT.grace_period}.",
     )
+    strategy: Literal["rolling", "blue_green", "canary", "linear"] | None = Field(
+        None,
+        description="How traffic moves to a new deployment: rolling (tasks replaced in place), blue_green (all "
+        "traffic at once to a full new set, old set kept for bake_time), canary (canary.percent first, then all) "
+        "or linear (linear.step_percent every linear.interval). blue_green, canary and linear need routing. "
+        "Default: canary in prod, rolling elsewhere (routed services; workers roll); previews always roll.",
+    )
+    bake_time: int = Field(
+        5,
+        ge=0,
+        le=1440,
+        description="Minutes the old tasks keep running after all traffic has moved (blue_green, canary, linear), "
+        "so an alarm can still shift traffic straight back, 0-1440. Default: 5.",
+    )
+    canary: CanaryConfig = Field(default_factory=CanaryConfig, description="Canary settings.")
+    linear: LinearConfig = Field(default_factory=LinearConfig, description="Linear settings.")
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Alarms that roll deployments back.")
 
     @model_validator(mode="after")
     def _rollback(self) -> DeploymentConfig:
@@ -649,6 +751,25 @@ class DeploymentConfig(_Model):
             health_check=self.health_check.args(),
             deregistration_delay=self.deregistration_delay,
             grace_period=self.grace_period,
+            strategy=DeploymentStrategyArgs(
+                strategy=self.strategy or "rolling",
+                bake_time_minutes=self.bake_time,
+                canary_percent=self.canary.percent,
+                canary_bake_minutes=self.canary.bake_time,
+                linear_step_percent=self.linear.step_percent,
+                linear_interval_minutes=self.linear.interval,
+            ),
+            alarms=RollbackAlarmsArgs(
+                error_rate_percent=self.alarms.error_rate_percent,
+                p99_latency_seconds=self.alarms.p99_latency_ms / 1000,
+                unhealthy_hosts=self.alarms.unhealthy_hosts,
+                period_seconds=self.alarms.period,
+                evaluation_periods=self.alarms.evaluation_periods,
+                rollback=self.alarms.rollback,
+                notification_topic_arn=self.alarms.notification_topic_arn,
+            )
+            if self.alarms.enabled
+            else None,
         )
 
     @property
@@ -789,6 +910,17 @@ class ServiceConfig(_Model):
                 )
             if self.autoscaling.enabled and self.autoscaling.requests_per_target:
                 problems.append("@autoscaling.requests_per_target: needs routing (a load balancer)")
+            strategy = self.deployment.strategy
+            if strategy is not None and strategy != "rolling":
+                problems.append(
+                    f"@deployment.strategy: {strategy} shifts load balancer traffic and this service has no routing "
+                    "(a worker); legal values without routing: rolling"
+                )
+            if self.deployment.alarms.enabled:
+                problems.append(
+                    "@deployment.alarms.enabled: the alarms read load balancer metrics and this service has no "
+                    "routing (a worker); legal values without routing: false"
+                )
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -1001,6 +1133,7 @@ class StackConfig(_Model):
             problems.extend(self._assign_priorities())
         if not problems:
             problems.extend(self._check_reachable())
+        self._resolve_deployments()
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -1046,6 +1179,20 @@ class StackConfig(_Model):
                     )
                     break
         return problems
+
+    def _resolve_deployments(self) -> None:
+        """Decide each service's strategy and alarms once: previews roll without alarms (fast and cheap); prod's
+        routed services default to canary; every routed service outside previews gets alarms that roll back."""
+        for service in self.services.values():
+            deployment, routed = service.deployment, service.routing is not None
+            if self.pr is not None or self.environment == "preview":
+                deployment.strategy = "rolling"
+                deployment.alarms.enabled = False
+                continue
+            if deployment.strategy is None:
+                deployment.strategy = "canary" if routed and self.environment == "prod" else "rolling"
+            if deployment.alarms.enabled is None:
+                deployment.alarms.enabled = routed
 
     def _assign_priorities(self) -> list[str]:
         used: dict[int, str] = {}

@@ -46,7 +46,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "ec2": ("CreateSecurityGroup",),
     "ecr": ("CreateRepository", "PutLifecyclePolicy", "SetRepositoryPolicy"),
     "logs": ("CreateLogGroup",),
-    "iam": ("CreateRole", "PutRolePolicy", "CreatePolicy"),
+    "iam": ("CreateRole", "PutRolePolicy", "CreatePolicy", "AttachRolePolicy"),
+    "cloudwatch": ("PutMetricAlarm",),
     "application-autoscaling": ("RegisterScalableTarget", "PutScalingPolicy"),
     "s3": (
         "CreateBucket",
@@ -827,6 +828,31 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
         inputs.get("deploymentCircuitBreaker"),
         {"enable": "enable", "rollback": "rollback"},
     )
+    _put(
+        deployment,
+        "alarms",
+        inputs.get("alarms"),
+        {"alarmNames": "alarmNames", "enable": "enable", "rollback": "rollback"},
+    )
+    strategy = inputs.get("deploymentConfiguration")
+    if isinstance(strategy, Mapping):
+        # The provider takes minute counts as strings and sends them as integers.
+        deployment.update(_minutes(_pick(strategy, {"strategy": "strategy", "bakeTimeInMinutes": "bakeTimeInMinutes"})))
+        canary = _put(
+            deployment,
+            "canaryConfiguration",
+            strategy.get("canaryConfiguration"),
+            {"canaryPercent": "canaryPercent", "canaryBakeTimeInMinutes": "canaryBakeTimeInMinutes"},
+        )
+        linear = _put(
+            deployment,
+            "linearConfiguration",
+            strategy.get("linearConfiguration"),
+            {"stepPercent": "stepPercent", "stepBakeTimeInMinutes": "stepBakeTimeInMinutes"},
+        )
+        for block in (canary, linear):
+            if block is not None:
+                block.update(_minutes(block))
     if deployment:
         payload["deploymentConfiguration"] = deployment
     network = inputs.get("networkConfiguration")
@@ -841,12 +867,90 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
         inputs.get("loadBalancers"),
         {"targetGroupArn": "targetGroupArn", "containerName": "containerName", "containerPort": "containerPort"},
     )
+    for given, balancer in zip(inputs.get("loadBalancers") or [], payload.get("loadBalancers") or [], strict=False):
+        _put(
+            balancer,
+            "advancedConfiguration",
+            given.get("advancedConfiguration"),
+            {
+                "alternateTargetGroupArn": "alternateTargetGroupArn",
+                "productionListenerRule": "productionListenerRule",
+                "testListenerRule": "testListenerRule",
+                "roleArn": "roleArn",
+            },
+        )
     return _with_tags(payload, inputs, "key", "value", "tags")
+
+
+def _minutes(block: Mapping[str, Any]) -> Payload:
+    """`...InMinutes` values as the integers the API takes (the provider's strings converted; others kept)."""
+    return {
+        key: int(value) if key.endswith("InMinutes") and isinstance(value, str) and value.isdigit() else value
+        for key, value in block.items()
+    }
+
+
+_STRATEGY_BLOCKS = {"CANARY": "canaryConfiguration", "LINEAR": "linearConfiguration"}
+
+
+def deployment_strategy_rules(request: Payload) -> list[tuple[str, str]]:
+    """Deployment strategies (ECS guide): the strategy's own block, its ranges (bake times 0-1440 minutes, canary
+    0.1-100 %, linear step 3-100 %), and for everything but ROLLING a load balancer with an advanced
+    configuration (alternate target group, production listener rule, role)."""
+    found: list[tuple[str, str]] = []
+    deployment = request.get("deploymentConfiguration") or {}
+    strategy = deployment.get("strategy", "ROLLING")
+    base = "deploymentConfiguration"
+    for key, block in (
+        ("bakeTimeInMinutes", deployment),
+        *(
+            (k, deployment.get(b) or {})
+            for k, b in (
+                ("canaryBakeTimeInMinutes", "canaryConfiguration"),
+                ("stepBakeTimeInMinutes", "linearConfiguration"),
+            )
+        ),
+    ):
+        value = block.get(key)
+        if value is not None and (not isinstance(value, int) or not 0 <= value <= 1440):
+            found.append((f"{base}.{key}", f"{_short(value)} must be whole minutes, 0-1440"))
+    for name, block_name in _STRATEGY_BLOCKS.items():
+        if strategy == name and not isinstance(deployment.get(block_name), Mapping):
+            found.append((f"{base}.{block_name}", f"strategy {name} needs its {block_name}"))
+        elif strategy != name and block_name in deployment:
+            found.append((f"{base}.{block_name}", f"applies to strategy {name} only (strategy is {strategy})"))
+    canary = deployment.get("canaryConfiguration") or {}
+    if "canaryPercent" in canary and not 0.1 <= float(canary["canaryPercent"]) <= 100:
+        found.append((f"{base}.canaryConfiguration.canaryPercent", f"{canary['canaryPercent']} is outside 0.1-100"))
+    linear = deployment.get("linearConfiguration") or {}
+    if "stepPercent" in linear and not 3 <= float(linear["stepPercent"]) <= 100:
+        found.append((f"{base}.linearConfiguration.stepPercent", f"{linear['stepPercent']} is outside 3-100"))
+    if strategy != "ROLLING":
+        balancers = request.get("loadBalancers") or []
+        if not balancers:
+            found.append(("loadBalancers", f"strategy {strategy} shifts load balancer traffic; the service has none"))
+        for index, balancer in enumerate(balancers):
+            advanced = balancer.get("advancedConfiguration")
+            where = f"loadBalancers[{index}].advancedConfiguration"
+            if not isinstance(advanced, Mapping):
+                found.append((where, f"strategy {strategy} needs the alternate target group, rule and role"))
+                continue
+            for key in ("alternateTargetGroupArn", "productionListenerRule", "roleArn"):
+                if not advanced.get(key):
+                    found.append((f"{where}.{key}", f"is required for strategy {strategy}"))
+            if advanced.get("alternateTargetGroupArn") and advanced.get("alternateTargetGroupArn") == balancer.get(
+                "targetGroupArn"
+            ):
+                found.append((f"{where}.alternateTargetGroupArn", "must differ from the primary target group"))
+    alarms = deployment.get("alarms")
+    if isinstance(alarms, Mapping) and alarms.get("enable") and not alarms.get("alarmNames"):
+        found.append((f"{base}.alarms.alarmNames", "enabled alarms need at least one alarm name"))
+    return found
 
 
 def service_rules(request: Payload) -> list[tuple[str, str]]:
     """CreateService rules from the ECS guide: awsvpc services need 1-16 subnets and at most 5 security groups."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str]] = deployment_strategy_rules(request)
     vpc = (request.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     if isinstance(vpc, Mapping):
         subnets, groups = vpc.get("subnets") or [], vpc.get("securityGroups") or []
@@ -1144,6 +1248,108 @@ def ownership_request(inputs: Mapping[str, Any]) -> Payload:
     return payload
 
 
+_METRIC_ID = re.compile(r"[a-z][a-zA-Z0-9_]*")
+_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+_PERCENTILE = re.compile(r"p(\d{1,2}(\.\d{1,10})?|100)")
+
+
+def metric_alarm_request(inputs: Mapping[str, Any]) -> Payload:
+    """CloudWatch PutMetricAlarm from `aws.cloudwatch.MetricAlarm` inputs (metric queries and dimensions as the
+    API has them)."""
+    payload = _pick(
+        inputs,
+        {
+            "name": "AlarmName",
+            "alarmDescription": "AlarmDescription",
+            "actionsEnabled": "ActionsEnabled",
+            "okActions": "OKActions",
+            "alarmActions": "AlarmActions",
+            "insufficientDataActions": "InsufficientDataActions",
+            "metricName": "MetricName",
+            "namespace": "Namespace",
+            "statistic": "Statistic",
+            "extendedStatistic": "ExtendedStatistic",
+            "period": "Period",
+            "evaluationPeriods": "EvaluationPeriods",
+            "datapointsToAlarm": "DatapointsToAlarm",
+            "threshold": "Threshold",
+            "comparisonOperator": "ComparisonOperator",
+            "treatMissingData": "TreatMissingData",
+        },
+    )
+    if isinstance(payload.get("Threshold"), int):
+        payload["Threshold"] = float(payload["Threshold"])
+    dimensions = inputs.get("dimensions")
+    if isinstance(dimensions, Mapping):
+        payload["Dimensions"] = [{"Name": k, "Value": v} for k, v in dimensions.items()]
+    queries = []
+    for query in inputs.get("metricQueries") or []:
+        if not isinstance(query, Mapping):
+            continue
+        item = _pick(
+            query,
+            {"id": "Id", "expression": "Expression", "label": "Label", "returnData": "ReturnData", "period": "Period"},
+        )
+        metric = query.get("metric")
+        if isinstance(metric, Mapping):
+            stat = _pick(metric, {"period": "Period", "stat": "Stat", "unit": "Unit"})
+            stat["Metric"] = _pick(metric, {"namespace": "Namespace", "metricName": "MetricName"})
+            if isinstance(metric.get("dimensions"), Mapping):
+                stat["Metric"]["Dimensions"] = [{"Name": k, "Value": v} for k, v in metric["dimensions"].items()]
+            item["MetricStat"] = stat
+        queries.append(item)
+    if queries:
+        payload["Metrics"] = queries
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def metric_alarm_rules(request: Payload) -> list[tuple[str, str]]:
+    """Alarm rules (CloudWatch guide): a metric or metric queries, not both; query ids start with a lowercase
+    letter and are unique; exactly one query returns data; each query has a metric or an expression; statistics
+    and percentiles; periods of 10, 30 or a multiple of 60 s; at most 10 metrics; datapoints <= periods."""
+    found: list[tuple[str, str]] = []
+    queries = request.get("Metrics") or []
+    if queries and request.get("MetricName"):
+        found.append(("Metrics", "give either MetricName or Metrics, not both"))
+    if not queries and not request.get("MetricName"):
+        found.append(("MetricName", "an alarm needs a metric or metric queries"))
+    ids = [q.get("Id") for q in queries]
+    for index, query in enumerate(queries):
+        where = f"Metrics[{index}]"
+        if not isinstance(query.get("Id"), str) or not _METRIC_ID.fullmatch(query["Id"]):
+            found.append((f"{where}.Id", f"{_short(query.get('Id'))} must start with a lowercase letter"))
+        if ids.count(query.get("Id")) > 1:
+            found.append((f"{where}.Id", f"{query.get('Id')!r} is used by more than one query"))
+        if ("MetricStat" in query) == ("Expression" in query):
+            found.append((where, "needs exactly one of MetricStat or Expression"))
+        stat = query.get("MetricStat") or {}
+        if stat:
+            name = stat.get("Stat")
+            if name not in _STATISTICS and not (isinstance(name, str) and _PERCENTILE.fullmatch(name)):
+                found.append((f"{where}.MetricStat.Stat", f"{_short(name)} is not a statistic or percentile (p99)"))
+            period = stat.get("Period")
+            if isinstance(period, int) and period not in (10, 30) and period % 60:
+                found.append((f"{where}.MetricStat.Period", f"{period} must be 10, 30 or a multiple of 60"))
+        expression = query.get("Expression")
+        if isinstance(expression, str):
+            unknown = [word for word in re.findall(r"\b[a-z][a-zA-Z0-9_]*\b", expression) if word not in ids]
+            if unknown:
+                found.append((f"{where}.Expression", f"refers to {unknown[0]!r}, which no query defines"))
+    if queries and sum(1 for q in queries if q.get("ReturnData", True)) != 1:
+        found.append(("Metrics", "exactly one query must return data (ReturnData true)"))
+    if sum(1 for q in queries if "MetricStat" in q) > 10:
+        found.append(("Metrics", "an alarm reads at most 10 metrics"))
+    periods, datapoints = request.get("EvaluationPeriods"), request.get("DatapointsToAlarm")
+    if isinstance(periods, int) and isinstance(datapoints, int) and datapoints > periods:
+        found.append(("DatapointsToAlarm", f"{datapoints} exceeds EvaluationPeriods {periods}"))
+    return found
+
+
+def _metric_alarm(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = metric_alarm_request(inputs)
+    return validate_request("cloudwatch", "PutMetricAlarm", request) + metric_alarm_rules(request)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Dispatch by resource type
 
@@ -1304,6 +1510,10 @@ CHECKS: dict[str, Check] = {
         "application-autoscaling", "PutScalingPolicy", scaling_policy_request
     ),
     "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _request_check(
+        "iam", "AttachRolePolicy", lambda inputs: _pick(inputs, {"role": "RoleName", "policyArn": "PolicyArn"})
+    ),
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_policy,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _request_check(
         "s3", "PutPublicAccessBlock", public_access_block_request
