@@ -78,6 +78,7 @@ def _ec2(kind: str) -> str:
 
 
 _ROLE = "arn:aws:iam::{account}:role/{prefix}*"
+_ECS_LOAD_BALANCER_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 _BUCKET = "arn:aws:s3:::{prefix}*"
 _BY_NAME = "buckets named with the prefix"
 _CLUSTER = "arn:aws:ecs:{region}:{account}:cluster/{cluster}"
@@ -146,6 +147,13 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
             ("arn:aws:ecs:{region}:{account}:service/{cluster}/{prefix}*",),
             "services named with the prefix, in the environment's cluster",
         ),
+        Grant(
+            ("iam:PassRole",),
+            (_ROLE,),
+            "roles named with the prefix, passed to ECS only (the role blue/green, canary and linear deployments "
+            "move load balancer traffic with)",
+            conditions={"StringEquals": {"iam:PassedToService": "ecs.amazonaws.com"}},
+        ),
     ),
     "aws:ecs/taskDefinition:TaskDefinition": (
         Grant(
@@ -195,6 +203,32 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
             ("iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"),
             (_ROLE,),
             "inline policies of roles named with the prefix",
+        ),
+    ),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (
+        Grant(
+            ("iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:ListAttachedRolePolicies"),
+            (_ROLE,),
+            "roles named with the prefix, and only the managed policy ECS needs to move load balancer traffic",
+            conditions={
+                "ArnEquals": {
+                    "iam:PolicyARN": _ECS_LOAD_BALANCER_POLICY
+                }
+            },
+        ),
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        Grant(
+            (
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+                "cloudwatch:ListTagsForResource",
+            ),
+            ("arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}*",),
+            "alarms named with the prefix",
         ),
     ),
     "aws:cloudwatch/logGroup:LogGroup": (
