@@ -1,4 +1,8 @@
-"""Property: whatever a stack file says, loading gives a StackConfig or a ConfigError, never another exception."""
+"""Property: whatever a stack file says, loading gives a StackConfig or a ConfigError, never another exception.
+
+A StackConfig that loads is whole: validating its own dump again gives the same config (nothing the loader
+decided is lost or contradicts a rule). A ConfigError names the file, the line and the key of every problem.
+"""
 
 from __future__ import annotations
 
@@ -108,16 +112,33 @@ def _load(stacks: Path, env: str, text: str) -> StackConfig | None:
         return None
 
 
+def _check_loaded(result: StackConfig | None) -> None:
+    """A loaded config survives validating its own dump unchanged."""
+    if result is not None:
+        assert StackConfig.model_validate(result.model_dump()) == result
+
+
 def test_the_unmutated_document_is_valid(tmp_path: Path) -> None:
-    assert isinstance(_load(tmp_path, "dev", yaml.safe_dump(VALID)), StackConfig)
+    result = _load(tmp_path, "dev", yaml.safe_dump(VALID))
+    assert isinstance(result, StackConfig)
+    _check_loaded(result)
+
+
+@pytest.mark.parametrize("key", ["namespace", "app", "region", "accounts", "ecr"])
+def test_dropping_a_required_key_is_one_problem_naming_it(tmp_path: Path, key: str) -> None:
+    data = copy.deepcopy(VALID)
+    del data[key]
+    (tmp_path / "dev.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as caught:
+        load_stack("dev", stacks_dir=tmp_path)
+    assert any(f": {key}:" in problem for problem in caught.value.problems), caught.value.problems
 
 
 @SETTINGS
 @given(mutation=mutations)
 def test_structural_mutations(tmp_path: Path, mutation: tuple) -> None:
     data = _mutate(VALID, *mutation)
-    result = _load(tmp_path, "dev", yaml.safe_dump(data))
-    assert result is None or isinstance(result, StackConfig)
+    _check_loaded(_load(tmp_path, "dev", yaml.safe_dump(data)))
 
 
 @SETTINGS
@@ -129,8 +150,7 @@ def test_text_mutations(tmp_path: Path, position: int, junk: str, env: str) -> N
         data["platform"] = {"mode": "stack", "stack": "dev"}
     text = yaml.safe_dump(data)
     at = position % (len(text) + 1)
-    result = _load(tmp_path, env, text[:at] + junk + text[at:])
-    assert result is None or isinstance(result, StackConfig)
+    _check_loaded(_load(tmp_path, env, text[:at] + junk + text[at:]))
 
 
 @pytest.mark.parametrize("depth", [50, 400, 5000])

@@ -411,12 +411,16 @@ def _concurrency(doc: dict[str, Any], job: dict[str, Any]) -> dict[str, Any] | N
 def test_deploys_never_cancel_in_progress() -> None:
     """Deploys of an environment share `deploy-<env>` (a rollback `rollback-<env>`: it must not queue behind a
     deploy waiting for approval) and are never cancelled half-way."""
+    checked = set()
     for name, job_id, job in deploy_calls():
         concurrency = job["concurrency"]
         environment = job["with"]["environment"]
         stage = "${{ inputs.environment }}" if environment.startswith("$") else environment
         expected = f"rollback-{stage}" if name == "rollback.yml" else f"deploy-{stage}"
         assert concurrency == {"group": expected, "cancel-in-progress": False}, f"{name}:{job_id}"
+        checked.add(name)
+    # The loop must have seen the deploying workflows, rollback.yml among them, or it proved nothing.
+    assert {"main-branch.yaml", "release.yaml", "rollback.yml"} <= checked, checked
     for name, doc in all_workflows().items():
         if any(job.get("uses") == DEPLOY for job in jobs(doc).values()):
             assert "concurrency" not in doc or doc["concurrency"]["cancel-in-progress"] is False, name
@@ -527,15 +531,20 @@ def test_every_action_is_pinned_by_commit_with_a_version_comment() -> None:
 
 
 def test_checkouts_do_not_persist_credentials() -> None:
+    checked = 0
     for name, doc in all_workflows().items():
         for job_id, job in jobs(doc).items():
             for step in steps_using(job, "actions/checkout@"):
                 assert step.get("with", {}).get("persist-credentials") is False, f"{name}:{job_id}"
+                checked += 1
+    assert checked >= 5, f"only {checked} checkouts seen"
 
 
 def test_no_expressions_inside_scripts() -> None:
     """Values reach shell and JavaScript through env:, never through `${{ }}` pasted into the code."""
-    for name, job_id, _job, script in run_blocks():
+    scripts = list(run_blocks())
+    assert {name for name, *_ in scripts} >= {"rollback.yml", "reusable-deploy.yml", "action.yml"}, "scripts not seen"
+    for name, job_id, _job, script in scripts:
         assert "${{" not in script, f"{name}:{job_id}: pass the value through env:"
     for name, doc in all_workflows().items():
         for job_id, job in jobs(doc).items():
