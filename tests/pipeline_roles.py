@@ -1,25 +1,27 @@
 """The AWS side of the pipeline simulation: who each workflow role is, what it may do, and what it trusts.
 
-ONE place answers "which identity policies does this role have": `identity_policies(role_arn, layout)`. Today it
-turns the README's role table ("IAM OIDC roles") into policy documents; when the project renders the roles
-itself, this function returns those instead and every simulated call is checked against them unchanged.
-The repository policy is not here: the simulation takes it from what the shared stack renders.
+ONE place answers "which identity policies does this role have": `identity_policies(role_arn, layout)`, and "does
+it trust this token": `may_assume(role_arn, subject)`. Both read the roles the bootstrap program renders
+(`python -m ecsdelivery synth bootstrap --for ENV`, for every account), so every simulated call is checked
+against what `up bootstrap` would create. The repository policy is not here: the simulation takes it from what
+the shared stack renders.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ecsdelivery.components._policies import ECR_PULL_ACTIONS, ECR_READ_ACTIONS
+from ecsdelivery.bootstrap import resolve_bootstrap, synthesize_bootstrap
+from ecsdelivery.bootstrap.plan import AUDIENCE, OIDC_HOST, bootstrap_environments
 from ecsdelivery.config import StackConfig, list_environments, load_stack
+from ecsdelivery.iam import Request, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The GitHub repository the simulated workflows run in (the README's ORG/REPO).
-REPOSITORY = "acme/web"
-PUSH_ACTIONS = ("ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage")
 
 
 @dataclass(frozen=True)
@@ -74,58 +76,57 @@ def documented_variables() -> dict[str, str]:
     return found
 
 
-def _role_kind(role_arn: str) -> str:
-    """`build`, `preview`, `dev`, `staging` or `prod` from `arn:aws:iam::ACCOUNT:role/<namespace>-<app>-<kind>`."""
-    return role_arn.rsplit("/", 1)[1].rsplit("-", 1)[1]
+@dataclass(frozen=True)
+class RenderedRole:
+    """A deploy role as `synth bootstrap --for ENV` renders it: its managed policies and its trust policy."""
+
+    arn: str
+    policies: tuple[dict[str, Any], ...]
+    trust: dict[str, Any]
+    provider_arn: str
 
 
-def _policy(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
+@cache
+def rendered_roles(stacks_dir: Path = ROOT / "stacks") -> dict[str, RenderedRole]:
+    """Role ARN -> the role the bootstrap program renders, for the accounts of every stack file."""
+    roles: dict[str, RenderedRole] = {}
+    for env in bootstrap_environments(stacks_dir):
+        plan = resolve_bootstrap(env, stacks_dir=stacks_dir)
+        result = synthesize_bootstrap(plan)
+        for role in plan.roles:
+            policies = tuple(
+                json.loads(r["inputs"]["policy"])
+                for r in result.of_type("aws:iam/policy:Policy")
+                if re.fullmatch(rf"{re.escape(role.name)}-\d+", r["inputs"]["name"])
+            )
+            (trust,) = [
+                json.loads(r["inputs"]["assumeRolePolicy"])
+                for r in result.of_type("aws:iam/role:Role")
+                if r["inputs"]["name"] == role.name
+            ]
+            roles[role.arn] = RenderedRole(role.arn, policies, trust, plan.oidc_provider_arn)
+    return roles
+
+
+def _rendered(role_arn: str) -> RenderedRole:
+    role = rendered_roles().get(role_arn)
+    if role is None:
+        raise ValueError(f"bootstrap renders no role {role_arn}; it renders {', '.join(sorted(rendered_roles()))}")
+    return role
 
 
 def identity_policies(role_arn: str, layout: Layout) -> list[dict[str, Any]]:
-    """The identity policies of a workflow role (README, "IAM OIDC roles": the `needs` column)."""
-    kind = _role_kind(role_arn)
-    repo = layout.repository_arn
-    who_am_i = {"Sid": "WhoAmI", "Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}
-    if kind == "build":
-        return [
-            _policy(
-                {"Sid": "Login", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-                {
-                    "Sid": "PushAndRead",
-                    "Effect": "Allow",
-                    "Action": [
-                        *PUSH_ACTIONS,
-                        "ecr:BatchCheckLayerAvailability",
-                        "ecr:BatchGetImage",
-                        "ecr:DescribeImages",
-                    ],
-                    "Resource": repo,
-                },
-            )
-        ]
-    if kind == "preview":
-        return [_policy(who_am_i)]
-    if kind in ("dev", "staging", "prod"):
-        statements = [
-            who_am_i,
-            {"Sid": "ReadImages", "Effect": "Allow", "Action": list(ECR_READ_ACTIONS), "Resource": repo},
-        ]
-        if kind in ("staging", "prod"):
-            statements.append({"Sid": "TagImages", "Effect": "Allow", "Action": "ecr:PutImage", "Resource": repo})
-        return [_policy(*statements)]
-    raise ValueError(f"no documented role {role_arn}")
+    """The identity policies of a workflow role: the managed policies `up bootstrap` attaches to it."""
+    return list(_rendered(role_arn).policies)
 
 
-def trusted_subjects(role_arn: str) -> list[str]:
-    """The OIDC `sub` values the role's trust policy admits (README, "IAM OIDC roles": the `sub` column)."""
-    kind = _role_kind(role_arn)
-    prefix = f"repo:{REPOSITORY}"
-    if kind == "build":
-        return [f"{prefix}:pull_request", f"{prefix}:ref:refs/heads/main", f"{prefix}:ref:refs/heads/release/*"]
-    return [f"{prefix}:environment:{kind}"]
-
-
-#: The task execution roles pull the image; kept here so a test can check pulls with the same evaluator.
-TASK_PULL_ACTIONS = ECR_PULL_ACTIONS
+def may_assume(role_arn: str, subject: str, audience: str = AUDIENCE) -> bool:
+    """Would STS let a GitHub token with this `sub` (and audience) assume the role, by its rendered trust policy?"""
+    role = _rendered(role_arn)
+    request = Request(
+        role.provider_arn,
+        "sts:AssumeRoleWithWebIdentity",
+        role_arn,
+        context={f"{OIDC_HOST}:sub": subject, f"{OIDC_HOST}:aud": audience},
+    )
+    return evaluate(request, [], role.trust).allowed

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import fnmatch
 import io
 import json
 import os
@@ -39,7 +38,7 @@ from typing import Any
 import boto3
 import pipeline_expr as expr
 import yaml
-from pipeline_roles import Layout, identity_policies, trusted_subjects
+from pipeline_roles import Layout, identity_policies, may_assume
 
 from ecsdelivery.iam import Request, evaluate
 
@@ -470,7 +469,7 @@ class Pipeline:
             subject = f"repo:{github['repository']}:pull_request"
         else:
             subject = f"repo:{github['repository']}:ref:{github['ref']}"
-        if not any(fnmatch.fnmatchcase(subject, pattern) for pattern in trusted_subjects(role_arn)):
+        if not may_assume(role_arn, subject):
             run.status, run.error = "failure", f"{role_arn} does not trust the OIDC subject {subject}"
             return
         run.role, run.account = role_arn, role_arn.split(":")[4]
