@@ -124,3 +124,52 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, github: dict, args: tup
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
     assert done.stdout == ""
+
+
+def test_users_compose_the_bootstrap_components_in_their_own_program() -> None:
+    import ecsdelivery as ecs
+    from ecsdelivery.synth.mocks import EcsMocks, run_program
+
+    def program() -> None:
+        label = ecs.Label("acme", "bootstrap", "api")
+        provider = ecs.GithubOidcProvider(
+            "github", ecs.GithubOidcProviderArgs(label=label, create=False, account="555555555555")
+        )
+        ecs.GithubDeployRole(
+            "deployer",
+            ecs.GithubDeployRoleArgs(
+                label=label,
+                name="acme-api-deployer",
+                provider_arn=provider.arn,
+                subjects=["repo:acme/api:environment:prod"],
+                statements=[
+                    {
+                        "Effect": "Allow",
+                        "Action": ["ecs:UpdateService"],
+                        "Resource": ["arn:aws:ecs:*:555555555555:service/acme-*"],
+                    }
+                ],
+            ),
+        )
+        ecs.StateBackend(
+            "state",
+            ecs.StateBackendArgs(
+                label=label, account="555555555555", bucket="acme-api-state", key_alias="alias/acme-api"
+            ),
+        )
+
+    recording = run_program(program, project="user", stack="prod", mocks=EcsMocks(account_id="555555555555"))
+    by_name = {r["name"]: r for r in recording.resources}
+    assert "github-provider" not in by_name  # referenced, not created
+    trust = json.loads(by_name["deployer-role"]["inputs"]["assumeRolePolicy"])["Statement"][0]
+    assert (
+        trust["Principal"]["Federated"] == "arn:aws:iam::555555555555:oidc-provider/token.actions.githubusercontent.com"
+    )
+    assert by_name["deployer-policy-0"]["parent"] == "deployer"
+    assert (
+        by_name["state-bucket"]["parent"] == "state" and by_name["state-bucket"]["inputs"]["bucket"] == "acme-api-state"
+    )
+    with pytest.raises(ValueError, match="must name one repository"):
+        from ecsdelivery.components.bootstrap import github_trust_policy
+
+        github_trust_policy("arn:aws:iam::1:oidc-provider/x", ["repo:acme/*:environment:prod"])
