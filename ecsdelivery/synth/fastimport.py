@@ -57,7 +57,7 @@ class _OnDemandNamespace(types.ModuleType):
 
 
 #: The namespaces ecsdelivery's components use.
-NAMESPACES = ("acm", "appautoscaling", "cloudwatch", "ec2", "ecr", "ecs", "iam", "lb", "route53", "vpc")
+NAMESPACES = ("acm", "appautoscaling", "cloudwatch", "ec2", "ecr", "ecs", "iam", "kms", "lb", "route53", "s3", "vpc")
 
 
 def install(package: str = "pulumi_aws", namespaces: tuple[str, ...] = NAMESPACES) -> None:
