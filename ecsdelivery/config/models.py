@@ -50,6 +50,14 @@ _HEALTH = HealthCheckArgs()
 _DEPLOYMENT = DeploymentArgs()
 _LOGGING = LoggingArgs()
 
+
+def _setting(defaults: object, name: str, text: str, **constraints: Any) -> Any:
+    """A field whose default is `defaults.<name>` (`ecsdelivery.settings`), described as `text` and that default."""
+    value = getattr(defaults, name)
+    shown = "none" if value is None else str(value).lower() if isinstance(value, bool) else value
+    return Field(value, description=f"{text} Default: {shown}.", **constraints)
+
+
 # --- shared value types -------------------------------------------------------------------------------------
 
 _HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
@@ -485,16 +493,12 @@ class AutoscalingConfig(_Model):
     """Target-tracking scaling of the desired count."""
 
     enabled: bool = Field(False, description="Scale the service automatically. Default: false.")
-    min: int = Field(_SCALING.min, ge=0, le=1000, description=f"Fewest tasks. Default: {_SCALING.min}.")
-    max: int = Field(_SCALING.max, ge=1, le=1000, description=f"Most tasks. Default: {_SCALING.max}.")
-    cpu_target: int | None = Field(
-        _SCALING.cpu_target, ge=1, le=100, description=f"Average CPU percent to hold. Default: {_SCALING.cpu_target}."
-    )
-    memory_target: int | None = Field(
-        _SCALING.memory_target, ge=1, le=100, description="Average memory percent to hold. Default: none."
-    )
-    requests_per_target: int | None = Field(
-        _SCALING.requests_per_target, ge=1, description="ALB requests per task to hold (needs routing). Default: none."
+    min: int = _setting(_SCALING, "min", "Fewest tasks.", ge=0, le=1000)
+    max: int = _setting(_SCALING, "max", "Most tasks.", ge=1, le=1000)
+    cpu_target: int | None = _setting(_SCALING, "cpu_target", "Average CPU percent to hold.", ge=1, le=100)
+    memory_target: int | None = _setting(_SCALING, "memory_target", "Average memory percent to hold.", ge=1, le=100)
+    requests_per_target: int | None = _setting(
+        _SCALING, "requests_per_target", "ALB requests per task to hold (needs routing).", ge=1
     )
 
     @model_validator(mode="after")
@@ -521,23 +525,10 @@ class AutoscalingConfig(_Model):
 class CapacityConfig(_Model):
     """How tasks split between Fargate on-demand and Fargate Spot (capacity provider strategy)."""
 
-    on_demand_weight: int = Field(
-        _CAPACITY.on_demand_weight,
-        ge=0,
-        le=1000,
-        description=f"Relative share of FARGATE tasks. Default: {_CAPACITY.on_demand_weight}.",
-    )
-    spot_weight: int = Field(
-        _CAPACITY.spot_weight,
-        ge=0,
-        le=1000,
-        description=f"Relative share of FARGATE_SPOT tasks. Default: {_CAPACITY.spot_weight}.",
-    )
-    on_demand_base: int = Field(
-        _CAPACITY.on_demand_base,
-        ge=0,
-        le=100000,
-        description=f"Tasks always placed on-demand before the weights apply. Default: {_CAPACITY.on_demand_base}.",
+    on_demand_weight: int = _setting(_CAPACITY, "on_demand_weight", "Relative share of FARGATE tasks.", ge=0, le=1000)
+    spot_weight: int = _setting(_CAPACITY, "spot_weight", "Relative share of FARGATE_SPOT tasks.", ge=0, le=1000)
+    on_demand_base: int = _setting(
+        _CAPACITY, "on_demand_base", "Tasks always placed on-demand before the weights apply.", ge=0, le=100000
     )
 
     @model_validator(mode="after")
@@ -559,29 +550,16 @@ class CapacityConfig(_Model):
 class TargetHealthCheck(_Model):
     """The load balancer's health check of each task. Defaults hold a 15 s rollout (DESIGN.md)."""
 
-    path: str = Field(_HEALTH.path, pattern=r"^/", max_length=1024, description=f"HTTP path. Default: {_HEALTH.path}.")
-    interval: int = Field(
-        _HEALTH.interval, ge=5, le=300, description=f"Seconds between checks, 5-300. Default: {_HEALTH.interval}."
-    )
-    timeout: int = Field(
-        _HEALTH.timeout, ge=2, le=120, description=f"Seconds before a check fails, 2-120. Default: {_HEALTH.timeout}."
-    )
-    healthy_threshold: int = Field(
-        _HEALTH.healthy_threshold,
-        ge=2,
-        le=10,
-        description=f"Successes before healthy, 2-10. Default: {_HEALTH.healthy_threshold}.",
-    )
-    unhealthy_threshold: int = Field(
-        _HEALTH.unhealthy_threshold,
-        ge=2,
-        le=10,
-        description=f"Failures before unhealthy, 2-10. Default: {_HEALTH.unhealthy_threshold}.",
-    )
-    matcher: str = Field(
-        _HEALTH.matcher,
+    path: str = _setting(_HEALTH, "path", "HTTP path.", pattern=r"^/", max_length=1024)
+    interval: int = _setting(_HEALTH, "interval", "Seconds between checks, 5-300.", ge=5, le=300)
+    timeout: int = _setting(_HEALTH, "timeout", "Seconds before a check fails, 2-120.", ge=2, le=120)
+    healthy_threshold: int = _setting(_HEALTH, "healthy_threshold", "Successes before healthy, 2-10.", ge=2, le=10)
+    unhealthy_threshold: int = _setting(_HEALTH, "unhealthy_threshold", "Failures before unhealthy, 2-10.", ge=2, le=10)
+    matcher: str = _setting(
+        _HEALTH,
+        "matcher",
+        "HTTP codes that count as healthy, e.g. 200 or 200-399.",
         pattern=r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$",
-        description="HTTP codes that count as healthy, e.g. 200 or 200-399. Default: 200-399.",
     )
 
     @model_validator(mode="after")
@@ -688,34 +666,20 @@ class AlarmsConfig(_Model):
 class DeploymentConfig(_Model):
     """How ECS replaces tasks on a deploy, and how fast traffic moves."""
 
-    minimum_healthy_percent: int = Field(
-        _DEPLOYMENT.minimum_healthy_percent,
-        ge=0,
-        le=100,
-        description=f"Tasks kept running during a deploy, percent. Default: {_DEPLOYMENT.minimum_healthy_percent}.",
+    minimum_healthy_percent: int = _setting(
+        _DEPLOYMENT, "minimum_healthy_percent", "Tasks kept running during a deploy, percent.", ge=0, le=100
     )
-    maximum_percent: int = Field(
-        _DEPLOYMENT.maximum_percent,
-        ge=100,
-        le=200,
-        description=f"Tasks allowed during a deploy, percent, 100-200. Default: {_DEPLOYMENT.maximum_percent}.",
+    maximum_percent: int = _setting(
+        _DEPLOYMENT, "maximum_percent", "Tasks allowed during a deploy, percent, 100-200.", ge=100, le=200
     )
-    circuit_breaker: bool = Field(
-        _DEPLOYMENT.circuit_breaker, description="Stop a deploy whose tasks keep failing. Default: true."
-    )
-    rollback: bool = Field(_DEPLOYMENT.rollback, description="Roll back when the circuit breaker trips. Default: true.")
+    circuit_breaker: bool = _setting(_DEPLOYMENT, "circuit_breaker", "Stop a deploy whose tasks keep failing.")
+    rollback: bool = _setting(_DEPLOYMENT, "rollback", "Roll back when the circuit breaker trips.")
     health_check: TargetHealthCheck = Field(default_factory=TargetHealthCheck, description="Load balancer check.")
-    deregistration_delay: int = Field(
-        _DEPLOYMENT.deregistration_delay,
-        ge=0,
-        le=3600,
-        description=f"Seconds an old task drains before it stops, 0-3600. Default: {_DEPLOYMENT.deregistration_delay}.",
+    deregistration_delay: int = _setting(
+        _DEPLOYMENT, "deregistration_delay", "Seconds an old task drains before it stops, 0-3600.", ge=0, le=3600
     )
-    grace_period: int = Field(
-        _DEPLOYMENT.grace_period,
-        ge=0,
-        le=7200,
-        description=f"Seconds failing health checks are ignored after start. Default: {_DEPLOYMENT.grace_period}.",
+    grace_period: int = _setting(
+        _DEPLOYMENT, "grace_period", "Seconds failing health checks are ignored after start.", ge=0, le=7200
     )
     strategy: Literal["rolling", "blue_green", "canary", "linear"] | None = Field(
         None,
@@ -824,11 +788,11 @@ class ServiceConfig(_Model):
         description="Load balancer routing; required when a container has a port. Default: none (no load balancer, "
         "no inbound traffic: a worker).",
     )
-    log_retention_days: int = Field(
-        _LOGGING.retention_days,
+    log_retention_days: int = _setting(
+        _LOGGING,
+        "retention_days",
+        f"Log retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}.",
         json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
-        description=f"Log retention in days: {', '.join(map(str, LOG_RETENTION_DAYS))}. "
-        f"Default: {_LOGGING.retention_days}.",
     )
     exec: bool = Field(False, description="Allow ECS Exec (shell into running tasks). Default: false.")
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on this service's resources.")
@@ -968,10 +932,11 @@ class PreviewSettings(_Model):
     memory: int | None = Field(
         512, description="Task memory of every preview service; none keeps the service's. Default: 512."
     )
-    log_retention_days: int = Field(
-        PREVIEW_LOGGING.retention_days,
+    log_retention_days: int = _setting(
+        PREVIEW_LOGGING,
+        "retention_days",
+        "Log retention of preview services, days.",
         json_schema_extra={"enum": list(LOG_RETENTION_DAYS)},
-        description=f"Log retention of preview services, days. Default: {PREVIEW_LOGGING.retention_days}.",
     )
     spot: bool = Field(True, description="Run previews on Fargate Spot only. Default: true.")
     priority_base: int = Field(
