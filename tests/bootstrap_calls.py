@@ -132,7 +132,19 @@ def _scaling_target(i: Mapping[str, Any], region: str, account: str) -> list[Cal
     ]
 
 
+def _certificate(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    arn = f"arn:aws:acm:{region}:{account}:certificate/0a1b2c3d-0000-0000-0000-000000000000"
+    environment = {"aws:ResourceTag/Environment": (i.get("tags") or {}).get("Environment")}
+    return [Call("acm:RequestCertificate", "*", _tags(i)), Call("acm:DescribeCertificate", arn, environment)]
+
+
+def _record(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    return [Call("route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{i['zoneId']}")]
+
+
 CALLS: dict[str, Builder] = {
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": _record,
     "aws:ecs/service:Service": _service,
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/cluster:Cluster": _cluster,

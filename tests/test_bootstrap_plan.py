@@ -175,10 +175,16 @@ def test_statements_on_the_same_resources_merge_and_component_types_need_nothing
     assert statements[0]["Resource"] == ["arn:aws:iam::222222222222:role/acme-preview-web*"]
 
 
-def test_only_describe_and_register_calls_are_unscopable() -> None:
-    for action in unscopable():
-        verb = action.split(":", 1)[1]
-        assert verb.startswith(("Describe", "RegisterTaskDefinition", "DeregisterTaskDefinition")), action
+def test_star_resources_are_only_for_reads_or_tag_conditioned_creates() -> None:
+    from ecsdelivery.bootstrap.permissions import REQUEST_TAG
+
+    for grants in DERIVATION.values():
+        for grant in grants:
+            if grant.resources != ("*",):
+                continue
+            reads = all(a.split(":", 1)[1].startswith(("Describe", "DeregisterTaskDefinition")) for a in grant.actions)
+            assert reads or grant.tag == REQUEST_TAG, grant
+    assert set(unscopable()) >= {"ecs:RegisterTaskDefinition", "ec2:DescribeVpcs", "acm:RequestCertificate"}
 
 
 def test_no_derived_statement_is_a_star_action() -> None:

@@ -81,6 +81,40 @@ def test_every_deploy_call_of_an_environment_is_allowed_for_its_role(env: str) -
     assert not refused, "\n".join(refused)
 
 
+def test_a_platform_with_its_own_certificate_and_dns_records_gets_those_permissions(tmp_path: Path) -> None:
+    import shutil
+
+    stacks = tmp_path / "stacks"
+    shutil.copytree(STACKS, stacks)
+    text = (
+        (stacks / "dev.yaml")
+        .read_text()
+        .replace(
+            "  nat: single\n", "  nat: single\n  domain: dev.example.com\n  hosted_zone_id: Z0123456789ABCDEFGHIJ\n"
+        )
+    )
+    (stacks / "dev.yaml").write_text(text)
+    resources = synthesize("dev", stacks_dir=str(stacks)).resources
+    types = {r["type"] for r in resources}
+    assert {"aws:acm/certificate:Certificate", "aws:route53/record:Record"} <= types
+    plan = resolve_bootstrap("dev", stacks_dir=stacks)
+    (role,) = [r for r in plan.roles if r.key == "dev"]
+    calls = deploy_calls(resources, "us-east-1", ACCOUNTS["dev"])
+    refused = [f"{name}: {call.action}: {d.reason}" for name, call in calls
+               if not (d := evaluate(Request(role.arn, call.action, call.resource, context=call.context),
+                                     [role.policy()])).allowed]  # fmt: skip
+    assert not refused, "\n".join(refused)
+
+
+def test_a_resource_type_without_a_row_is_one_config_line() -> None:
+    from ecsdelivery.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        resolve_bootstrap("dev", stacks_dir=STACKS, synth=lambda env, pr: {"aws:rds/instance:Instance"})
+    (line,) = caught.value.problems
+    assert "acme-web-dev" in line and "aws:rds/instance:Instance" in line and "DERIVATION" in line
+
+
 @pytest.mark.parametrize("other", ["prod", "staging", "dev"])
 def test_the_preview_identity_cannot_make_another_environments_calls(other: str) -> None:
     calls = deploy_calls(stack_resources(other), "us-east-1", ACCOUNTS[other])

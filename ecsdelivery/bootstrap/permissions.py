@@ -447,6 +447,37 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
         Grant(("s3:PutBucketPublicAccessBlock", "s3:GetBucketPublicAccessBlock"), (_BUCKET,), _BY_NAME),
     ),
+    "aws:acm/certificate:Certificate": (
+        Grant(
+            ("acm:RequestCertificate", "acm:AddTagsToCertificate"),
+            ("*",),
+            "unscopable by name (a new certificate has no ARN yet); the tags it carries must name this environment",
+            tag=REQUEST_TAG,
+        ),
+        Grant(
+            ("acm:DescribeCertificate", "acm:DeleteCertificate", "acm:ListTagsForCertificate",
+             "acm:RemoveTagsFromCertificate", "acm:AddTagsToCertificate"),
+            ("arn:aws:acm:{region}:{account}:certificate/*",),
+            "certificates tagged with this environment",
+            tag=RESOURCE_TAG,
+        ),
+    ),
+    "aws:acm/certificateValidation:CertificateValidation": (
+        Grant(
+            ("acm:DescribeCertificate",),
+            ("arn:aws:acm:{region}:{account}:certificate/*",),
+            "certificates tagged with this environment",
+            tag=RESOURCE_TAG,
+        ),
+    ),
+    "aws:route53/record:Record": (
+        Grant(
+            ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets", "route53:GetHostedZone"),
+            ("arn:aws:route53:::hostedzone/*",),
+            "hosted zones of the account (record changes carry no tags or names to condition on here)",
+        ),
+        Grant(("route53:GetChange",), ("arn:aws:route53:::change/*",), "the status of the changes it makes"),
+    ),
     "aws:appautoscaling/target:Target": (
         Grant(
             (

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ecsdelivery.bootstrap.permissions import Scope, derive_statements
+from ecsdelivery.bootstrap.permissions import Scope, UnknownResourceType, derive_statements
 from ecsdelivery.errors import ConfigError, UsageError
 from ecsdelivery.naming import Label, shorten
 
@@ -328,7 +328,10 @@ def _statements(role: DeployRole, types: set[str], scope: Scope | None, plan: di
     state: StateStore = plan["state"]
     statements: list[dict[str, Any]] = []
     if scope is not None:
-        statements += derive_statements(types, scope)
+        try:
+            statements += derive_statements(types, scope)
+        except UnknownResourceType as err:
+            raise ConfigError([f"bootstrap of {role.name}: {err}"]) from None
     statements.append({"Sid": "WhoAmI", "Effect": "Allow", "Action": ["sts:GetCallerIdentity"], "Resource": ["*"]})
     if role.key == BUILD:
         statements.append(
