@@ -257,3 +257,20 @@ def test_local_bootstrap_points_the_provider_at_the_emulator_for_iam_s3_kms_and_
     assert {"iam", "s3", "kms", "sts"} <= endpoints
     assert len({config[f"aws:endpoints[0].{key}"] for key in ("iam", "s3", "kms")}) == 1
     assert "aws:s3/bucket:Bucket" in types_of(project, "bootstrap-shared")
+
+
+def test_the_shared_account_prints_backend_secrets_provider_and_build_role(
+    project: FakeState, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_stacks(tmp_path, {"111111111111": MOTO_ACCOUNT})
+    assert main(["up", "bootstrap", "--for", "shared", "--yes"]) == 0
+    out = capsys.readouterr().out
+    bucket = f"acme-web-pulumi-state-{MOTO_ACCOUNT}"
+    assert f"gh variable set AWS_ROLE_BUILD --body arn:aws:iam::{MOTO_ACCOUNT}:role/acme-web-build" in out
+    assert f"gh variable set PULUMI_BACKEND_URL --body 's3://{bucket}?region=us-east-1'" in out
+    assert "gh variable set ECR_REPOSITORY --body acme/web" in out
+    provider = next(line for line in out.splitlines() if "PULUMI_SECRETS_PROVIDER" in line)
+    assert f"awskms://arn:aws:kms:us-east-1:{MOTO_ACCOUNT}:key/" in provider
+    assert "stack files: set state.backend_url to" in out
+    types = types_of(project, "bootstrap-shared")
+    assert "aws:kms/key:Key" in types and "aws:s3/bucketPolicy:BucketPolicy" in types
