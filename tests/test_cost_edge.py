@@ -41,3 +41,17 @@ def test_without_an_expiry_a_year_is_counted_and_disabled_rules_do_not_count() -
 def test_no_access_logs_no_item() -> None:
     assert _access_logs([_lb(None)]) == []
     assert _access_logs([_lb({"bucket": "logs", "enabled": False}), _lifecycle(90)]) == []
+
+
+def test_alarms_are_priced_per_metric_they_read() -> None:
+    alarm = "aws:cloudwatch/metricAlarm:MetricAlarm"
+    two_groups = [{"id": f"m{i}", "metric": {"metricName": "x"}} for i in range(4)] + [
+        {"id": "worst", "expression": "1"}
+    ]
+    resources = [
+        {"type": alarm, "name": "a", "parent": "web", "inputs": {"metricQueries": two_groups}},
+        {"type": alarm, "name": "b", "parent": "web", "inputs": {"metricName": "UnHealthyHostCount"}},
+    ]
+    items = {i.resource: i for i in estimate(resources, region="us-east-1").items if i.kind == "alarm"}
+    assert (items["a"].quantity, items["a"].monthly_usd) == (4, 0.4)
+    assert (items["b"].quantity, items["b"].monthly_usd) == (1, 0.1)

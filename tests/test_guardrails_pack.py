@@ -29,7 +29,8 @@ def test_every_rule_becomes_a_policy_with_its_enforcement_level():
         assert policies[rule.id].enforcement_level.value == rule.severity
     # A rule that is advisory outside protected stacks gets an advisory twin.
     assert policies["ecr-protected-advisory"].enforcement_level == pulumi_policy.EnforcementLevel.ADVISORY
-    assert len(policies) == len(RULES) + len(STACK_RULES) + 1
+    assert policies["sg-rule-description-advisory"].enforcement_level == pulumi_policy.EnforcementLevel.ADVISORY
+    assert len(policies) == len(RULES) + len(STACK_RULES) + 2
 
 
 def test_the_pack_entry_point_builds_the_pack(monkeypatch: pytest.MonkeyPatch):

@@ -468,6 +468,45 @@ def task_egress_path(resources: Sequence[Resource], context: RuleContext) -> lis
     ]
 
 
+SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def alb_access_logs(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
+    logs = props.get("accessLogs")
+    if not isinstance(logs, Mapping) or logs.get("enabled") is False or not logs.get("bucket"):
+        return ["the load balancer writes no access logs"]
+    return []
+
+
+def rule_description(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
+    if not props.get("description"):
+        return ["the security group rule has no description"]
+    return []
+
+
+def alarm_rollback(resources: Sequence[Resource], context: RuleContext) -> list[tuple[str | None, str]]:
+    """Every service behind a load balancer rolls its deployments back on alarms that exist in the stack."""
+    alarms = {r.inputs.get("name") for r in resources if r.type == METRIC_ALARM}
+    found: list[tuple[str | None, str]] = []
+    for service in services(resources):
+        if not service.inputs.get("loadBalancers"):
+            continue  # a worker: no load balancer metrics to alarm on
+        config = service.inputs.get("alarms")
+        if not isinstance(config, Mapping) or config.get("enable") is not True or config.get("rollback") is not True:
+            found.append((service.name, "deployments are not rolled back on alarms (alarms with rollback are off)"))
+            continue
+        names = [n for n in as_list(config.get("alarmNames")) if isinstance(n, str)]
+        missing = [n for n in names if n not in alarms]
+        if not names:
+            found.append((service.name, "the deployment alarms name no alarm"))
+        elif missing:
+            found.append(
+                (service.name, f"the deployment watches alarms the stack does not create: {', '.join(missing)}")
+            )
+    return found
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The catalogue
 
@@ -564,6 +603,21 @@ RULES: tuple[Rule, ...] = (
         validate=ecr_protected,
     ),
     Rule(
+        id="alb-access-logs",
+        description="Load balancers write access logs to S3.",
+        fix="keep platform.access_log_days set (the platform creates the log bucket and turns logging on)",
+        resource_types=LOAD_BALANCERS[:2],
+        validate=alb_access_logs,
+    ),
+    Rule(
+        id="sg-rule-description",
+        description="Every security group rule says what it is for (mandatory in prod, advisory elsewhere).",
+        fix="give each aws.vpc.SecurityGroupIngressRule/EgressRule a description",
+        resource_types=(SG_INGRESS_RULE, SG_EGRESS_RULE, SG_RULE),
+        relaxed=lambda context: not context.is_prod,
+        validate=rule_description,
+    ),
+    Rule(
         id="preview-spot",
         description="Previews run on Fargate Spot.",
         fix="use capacity provider FARGATE_SPOT only (the preview defaults do)",
@@ -601,6 +655,14 @@ STACK_RULES: tuple[StackRule, ...] = (
         fix="set desired_count (or autoscaling.min) to 2 or more and use at least two zones' private subnets",
         applies=_prod,
         validate=prod_high_availability,
+    ),
+    StackRule(
+        id="prod-alarm-rollback",
+        description="In prod every service behind a load balancer rolls deployments back on CloudWatch alarms that "
+        "the stack creates.",
+        fix="keep services.<name>.deployment.alarms on (rollback: true) in the prod stack file",
+        applies=_prod,
+        validate=alarm_rollback,
     ),
     StackRule(
         id="preview-no-platform",

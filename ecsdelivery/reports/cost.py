@@ -12,7 +12,8 @@
   number of zones: awsx is a remote component, so under mocks its children are invisible);
 - log groups: an assumed ingestion per running task, stored for the group's retention;
 - ECR repositories: an assumed amount of image storage;
-- load balancer access logs: an assumed volume per month, stored in S3 for the bucket's lifecycle expiry.
+- load balancer access logs: an assumed volume per month, stored in S3 for the bucket's lifecycle expiry;
+- CloudWatch alarms: per metric each alarm reads (a metric-math alarm is billed for every metric in it).
 
 Resources a stack only references (a preview's load balancer, NAT and cluster belong to dev's platform) are
 not counted again. Prices and assumptions live in `ecsdelivery/data/prices.json` (dated, with sources).
@@ -49,6 +50,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 REPOSITORY = "aws:ecr/repository:Repository"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 #: Days an access log is counted as stored when its bucket has no expiry rule (a year: not forever).
 UNEXPIRED_LOG_DAYS = 365
 # awsx's defaults when the VPC's inputs do not say: three zones, one NAT gateway per zone.
@@ -332,6 +334,25 @@ def _access_log_items(resources: Sequence[Resource], table: PriceTable) -> list[
     return items
 
 
+def _alarm_items(resources: Sequence[Resource], table: PriceTable) -> list[CostItem]:
+    """Each standard-resolution alarm, per metric it reads."""
+    items: list[CostItem] = []
+    for alarm in (r for r in resources if r.type == METRIC_ALARM):
+        queries = [q for q in as_list(alarm.inputs.get("metricQueries")) if isinstance(q, Mapping)]
+        metrics = sum(1 for q in queries if isinstance(q.get("metric"), Mapping)) or 1
+        items.append(
+            _item(
+                alarm.name,
+                "alarm",
+                f"CloudWatch alarm reading {metrics} metric(s)",
+                metrics,
+                "alarm-metric",
+                table.prices["alarm_metric_month"],
+            )
+        )
+    return items
+
+
 def estimate(
     resources: Iterable[Mapping[str, Any] | Resource],
     *,
@@ -345,7 +366,7 @@ def estimate(
     items_in = as_resources(resources)
     fargate, tasks_by_definition = _fargate_items(items_in, table, hours)
     items = fargate + _network_items(items_in, table, hours) + _log_items(items_in, tasks_by_definition, table)
-    items += _access_log_items(items_in, table)
+    items += _access_log_items(items_in, table) + _alarm_items(items_in, table)
     for repository in (r for r in items_in if r.type == REPOSITORY):
         gb = table.assumptions["ecr_storage_gb"]
         items.append(

@@ -10,6 +10,18 @@ and the old task stops taking traffic and drains for the target group's deregist
 worst-case time for one replacement. Capacity during the rollout is ECS's window: at least
 ceil(desired x minimumHealthyPercent / 100) tasks running and at most floor(desired x maximumPercent / 100).
 
+The deployment strategy then decides when all traffic is on the new tasks, and the rollback alarms how soon a
+bad release is undone (`time_to_full_traffic`, `time_to_rollback`):
+
+- rolling: all traffic once the new tasks are healthy; an alarm rollback starts the old revision's tasks again,
+  so it takes the alarm's detection time plus another replacement (healthy + draining);
+- blue_green: all traffic at once when the new set is healthy; canary: after the canary bake; linear: after
+  ceil(100 / step) - 1 intervals. The old tasks keep running for the bake time, so an alarm rollback only moves
+  the traffic back: it takes the detection time. The bake must outlast detection for that to hold to the end.
+- Detection: an alarm fires after its evaluation periods, and the first bad datapoint may start just after a
+  period began, so the worst case is (evaluation periods + 1) x period. No alarm rollback: `time_to_rollback` is
+  None (the circuit breaker catches tasks that fail to start, not a release that serves errors).
+
 Defaults where an input is absent are pulumi-aws's (interval 30 s, healthy threshold 3, deregistration
 300 s, min 100 % / max 200 %). The peers' figures (`PEERS`) come from the same arithmetic over their
 documented defaults.
@@ -28,6 +40,7 @@ from typing import Any
 from ecsdelivery.naming import StackId
 from ecsdelivery.resources import (
     Resource,
+    as_list,
     as_resources,
     containers,
     get,
@@ -44,6 +57,7 @@ DEFAULT_HEALTHY_THRESHOLD = 3
 DEFAULT_DEREGISTRATION_DELAY = 300
 DEFAULT_MIN_PERCENT = 100
 DEFAULT_MAX_PERCENT = 200
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 #: DESIGN targets for the worst-case rollout, by environment (seconds).
 TARGETS = {"preview": 15, "dev": 15, "staging": 60, "prod": 60}
 
@@ -60,6 +74,13 @@ class RolloutBudget:
     desired: float = 1
     min_percent: float = DEFAULT_MIN_PERCENT
     max_percent: float = DEFAULT_MAX_PERCENT
+    strategy: str = "ROLLING"
+    bake_minutes: float = 0
+    canary_percent: float = 0
+    canary_bake_minutes: float = 0
+    linear_step_percent: float = 0
+    linear_interval_minutes: float = 0
+    alarm_detection_seconds: float | None = None
 
     @property
     def time_to_healthy(self) -> float:
@@ -68,6 +89,72 @@ class RolloutBudget:
     @property
     def worst_case_seconds(self) -> float:
         return self.time_to_healthy + self.deregistration_delay
+
+    @property
+    def shifting_seconds(self) -> float:
+        """Seconds from the new tasks being healthy to all traffic on them (canary bake, linear steps)."""
+        if self.strategy == "CANARY":
+            return self.canary_bake_minutes * 60
+        if self.strategy == "LINEAR" and self.linear_step_percent > 0:
+            return (math.ceil(100 / self.linear_step_percent - 1e-9) - 1) * self.linear_interval_minutes * 60
+        return 0
+
+    @property
+    def time_to_full_traffic(self) -> float:
+        """Worst-case seconds from the start of a deployment to all traffic on the new tasks."""
+        return self.time_to_healthy + self.shifting_seconds
+
+    @property
+    def time_to_complete(self) -> float:
+        """Worst-case seconds until the old tasks are gone: draining (rolling) or the bake, then draining."""
+        if self.strategy == "ROLLING":
+            return self.worst_case_seconds
+        return self.time_to_full_traffic + self.bake_minutes * 60 + self.deregistration_delay
+
+    @property
+    def time_to_rollback(self) -> float | None:
+        """Worst-case seconds from the first bad response to traffic back on the old revision; None without an
+        alarm rollback."""
+        if self.alarm_detection_seconds is None:
+            return None
+        if self.strategy == "ROLLING":
+            return self.alarm_detection_seconds + self.worst_case_seconds
+        return self.alarm_detection_seconds
+
+    @property
+    def bake_covers_detection(self) -> bool:
+        """True when the old tasks outlive alarm detection after all traffic moved (traffic-shifting strategies)."""
+        return self.alarm_detection_seconds is not None and self.bake_minutes * 60 >= self.alarm_detection_seconds
+
+    def strategy_terms(self) -> str:
+        """The strategy and its timings, e.g. "CANARY 10% for 5 min, bake 5 min"."""
+        if self.strategy == "CANARY":
+            return (
+                f"CANARY {self.canary_percent:g}% for {self.canary_bake_minutes:g} min, bake {self.bake_minutes:g} min"
+            )
+        if self.strategy == "LINEAR":
+            return (
+                f"LINEAR {self.linear_step_percent:g}% every {self.linear_interval_minutes:g} min, "
+                f"bake {self.bake_minutes:g} min"
+            )
+        if self.strategy == "BLUE_GREEN":
+            return f"BLUE_GREEN, bake {self.bake_minutes:g} min"
+        return "ROLLING"
+
+    def safety(self) -> str:
+        """Full traffic and rollback, spelt out."""
+        text = f"{self.strategy_terms()}: all traffic after {self.time_to_full_traffic:g} s"
+        rollback = self.time_to_rollback
+        if rollback is None:
+            return text + "; no alarm rollback"
+        detection = f"{self.alarm_detection_seconds:g} s alarm detection"
+        if self.strategy == "ROLLING":
+            text += f"; alarm rollback within {rollback:g} s ({detection} + {self.worst_case_seconds:g} s replacement)"
+        else:
+            text += f"; alarm rollback within {rollback:g} s ({detection}, traffic moves back)"
+            if not self.bake_covers_detection:
+                text += f" [bake {self.bake_minutes:g} min is shorter than detection]"
+        return text
 
     @property
     def min_running(self) -> int:
@@ -98,6 +185,9 @@ class RolloutBudget:
             **asdict(self),
             "time_to_healthy_seconds": self.time_to_healthy,
             "worst_case_seconds": self.worst_case_seconds,
+            "time_to_full_traffic_seconds": self.time_to_full_traffic,
+            "time_to_complete_seconds": self.time_to_complete,
+            "time_to_rollback_seconds": self.time_to_rollback,
             "min_running": self.min_running,
             "max_running": self.max_running,
         }
@@ -135,7 +225,39 @@ def budget_for(service: Resource, resources: list[Resource]) -> RolloutBudget:
         desired=minimum_tasks(service, resources) or number(inputs.get("desiredCount")) or 1,
         min_percent=number(inputs.get("deploymentMinimumHealthyPercent")) or DEFAULT_MIN_PERCENT,
         max_percent=number(inputs.get("deploymentMaximumPercent")) or DEFAULT_MAX_PERCENT,
+        **_strategy(inputs),
+        alarm_detection_seconds=alarm_detection_seconds(service, resources),
     )
+
+
+def _strategy(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    config = inputs.get("deploymentConfiguration")
+    config = config if isinstance(config, Mapping) else {}
+    return {
+        "strategy": str(config.get("strategy") or "ROLLING"),
+        "bake_minutes": number(config.get("bakeTimeInMinutes")) or 0,
+        "canary_percent": number(get(config, "canaryConfiguration.canaryPercent")) or 0,
+        "canary_bake_minutes": number(get(config, "canaryConfiguration.canaryBakeTimeInMinutes")) or 0,
+        "linear_step_percent": number(get(config, "linearConfiguration.stepPercent")) or 0,
+        "linear_interval_minutes": number(get(config, "linearConfiguration.stepBakeTimeInMinutes")) or 0,
+    }
+
+
+def alarm_detection_seconds(service: Resource, resources: list[Resource]) -> float | None:
+    """Worst-case seconds for the service's deployment alarms to fire: (evaluation periods + 1) x period of the
+    slowest. None when the service has no alarms with rollback on, or none of them is among `resources`."""
+    alarms = service.inputs.get("alarms")
+    if not isinstance(alarms, Mapping) or alarms.get("enable") is not True or alarms.get("rollback") is not True:
+        return None
+    names = set(as_list(alarms.get("alarmNames")))
+    figures = []
+    for alarm in (r for r in resources if r.type == METRIC_ALARM and r.inputs.get("name") in names):
+        periods = number(alarm.inputs.get("evaluationPeriods")) or 1
+        seconds = [number(alarm.inputs.get("period"))]
+        seconds += [number(get(q, "metric.period")) for q in as_list(alarm.inputs.get("metricQueries"))]
+        period = max((s for s in seconds if s), default=60)
+        figures.append((periods + 1) * period)
+    return max(figures, default=None)
 
 
 def _slowest_target_group(groups: list[Resource]) -> tuple[float, float, float]:
@@ -182,6 +304,8 @@ def synth_lines(result: Any) -> list[str]:
         if target is not None:
             verdict = f"  [target <= {target:g} s: {'ok' if budget.worst_case_seconds <= target else 'OVER'}]"
         lines.append(f"  {budget.line()}{verdict}")
+        if budget.healthy_threshold:
+            lines.append(f"    {budget.safety()}")
     return lines
 
 
@@ -195,6 +319,8 @@ def markdown(resources: Iterable[Mapping[str, Any] | Resource], stack: str = "")
             f"- Rollout `{budget.service}`: worst case **{budget.worst_case_seconds:g} s**{goal} "
             f"({budget.terms()}); {budget.min_running}..{budget.max_running} tasks running"
         )
+        if budget.healthy_threshold:
+            rows.append(f"  - Strategy **{budget.strategy_terms()}**: {budget.safety().split(': ', 1)[1]}")
     return "\n".join(rows)
 
 
@@ -209,4 +335,14 @@ PEERS: dict[str, RolloutBudget] = {
 }
 
 
-__all__ = ["PEERS", "TARGETS", "RolloutBudget", "budget_for", "markdown", "report", "synth_lines", "target_for"]
+__all__ = [
+    "PEERS",
+    "TARGETS",
+    "RolloutBudget",
+    "alarm_detection_seconds",
+    "budget_for",
+    "markdown",
+    "report",
+    "synth_lines",
+    "target_for",
+]
