@@ -264,6 +264,8 @@ def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys:
     assert text.endswith(
         "\n\n- Rollout `web-service-service`: worst case **15 s** (target 15 s) "
         "(5 s x 2 checks + 0 s start period + 5 s draining); 1..2 tasks running\n"
+        # previews roll without alarms; the comment says so
+        "  - Strategy **ROLLING**: all traffic after 10 s; no alarm rollback\n"
     )
     assert "rollout (worst case per service):" in capsys.readouterr().out
     assert fake.stacks["pr-9"].resources == {}  # a preview changes nothing
