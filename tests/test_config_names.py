@@ -40,7 +40,6 @@ WORKER = "{containers: [{name: w}]}"
     ("services", "fragment"),
     [
         (f"  x: {WORKER}\n  x-: {WORKER}\n", "services.x-: 'x-' does not match the pattern"),
-        (f"  alb: {WORKER}\n", "services.alb: its AWS names (acme-dev-web-alb) are also those of the platform"),
         (f"  pr-7: {WORKER}\n", "services.pr-7: 'pr-7' is a preview's name (pr-<N>)"),
     ],
 )

@@ -105,6 +105,8 @@ def test_an_import_overridden_by_quoted_text_keeps_the_quoted_text(tmp_path: Pat
         ("    routing: {priority: true}", "services.web.routing.priority: true is a boolean; write a number"),
         ("    desired_count: on", "services.web.desired_count: on is a boolean; write a number"),
         ("    exec: 1", "services.web.exec: 1 is a number; write true or false"),
+        ("    desired_count: 2.0", "services.web.desired_count: 2.0 is not a whole number"),
+        ("    desired_count: .0", "services.web.desired_count: .0 is not a whole number"),
     ],
 )
 def test_number_and_boolean_keys_refuse_yaml11_readings(tmp_path: Path, extra: str, fragment: str) -> None:

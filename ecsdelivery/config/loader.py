@@ -456,6 +456,8 @@ def values_as_written(document: _Document) -> list[str]:
                     f"{where}: {format_path(path)}: {text!r} is {value} to YAML 1.1 and may not be what you meant; "
                     "write the number in plain decimal"
                 )
+        elif isinstance(value, float) and int in kinds and float not in kinds:
+            problems.append(f"{where}: {format_path(path)}: {text} is not a whole number; write one in plain decimal")
         elif isinstance(value, int | float) and not isinstance(value, bool) and kinds == {bool}:
             problems.append(f"{where}: {format_path(path)}: {text} is a number; write true or false")
     return problems

@@ -111,8 +111,6 @@ EnvValue = Annotated[str, BeforeValidator(_env_value)]
 NAME_PATTERN = r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=32)]
 StackName = Annotated[str, Field(pattern=NAME_PATTERN, min_length=1, max_length=64)]
-#: Attributes the platform adds to the stack's label (`platform.py`); a service of that name would share them.
-PLATFORM_ATTRIBUTES = ("alb", "alb-logs")
 
 
 def _check_retention(value: int) -> int:
@@ -1104,9 +1102,9 @@ class StackConfig(_Model):
         return self
 
     def _check_names(self) -> list[str]:
-        """No two services, and no service and the platform, may end up with the same AWS names."""
+        """No two services may end up with the same AWS names, and none may look like a preview."""
         problems = []
-        owners = {self.label.with_attributes(attribute).id: "the platform" for attribute in PLATFORM_ATTRIBUTES}
+        owners: dict[str, str] = {}
         for name in self.services:
             if is_preview_name(name):
                 problems.append(
