@@ -818,6 +818,39 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
         inputs.get("capacityProviderStrategies"),
         {"capacityProvider": "capacityProvider", "weight": "weight", "base": "base"},
     )
+    deployment = _service_deployment(inputs)
+    if deployment:
+        payload["deploymentConfiguration"] = deployment
+    network = inputs.get("networkConfiguration")
+    if isinstance(network, Mapping):
+        vpc = _pick(network, {"subnets": "subnets", "securityGroups": "securityGroups"})
+        if isinstance(network.get("assignPublicIp"), bool):
+            vpc["assignPublicIp"] = "ENABLED" if network["assignPublicIp"] else "DISABLED"
+        payload["networkConfiguration"] = {"awsvpcConfiguration": vpc}
+    _put_each(
+        payload,
+        "loadBalancers",
+        inputs.get("loadBalancers"),
+        {"targetGroupArn": "targetGroupArn", "containerName": "containerName", "containerPort": "containerPort"},
+    )
+    for given, balancer in zip(inputs.get("loadBalancers") or [], payload.get("loadBalancers") or [], strict=False):
+        _put(
+            balancer,
+            "advancedConfiguration",
+            given.get("advancedConfiguration"),
+            {
+                "alternateTargetGroupArn": "alternateTargetGroupArn",
+                "productionListenerRule": "productionListenerRule",
+                "testListenerRule": "testListenerRule",
+                "roleArn": "roleArn",
+            },
+        )
+    return _with_tags(payload, inputs, "key", "value", "tags")
+
+
+def _service_deployment(inputs: Mapping[str, Any]) -> Payload:
+    """CreateService's `deploymentConfiguration` from `aws.ecs.Service` inputs: percentages, circuit breaker,
+    alarms, and the strategy with its canary or linear settings."""
     deployment: Payload = _pick(
         inputs,
         {"deploymentMaximumPercent": "maximumPercent", "deploymentMinimumHealthyPercent": "minimumHealthyPercent"},
@@ -853,33 +886,7 @@ def service_request(inputs: Mapping[str, Any]) -> Payload:
         for block in (canary, linear):
             if block is not None:
                 block.update(_minutes(block))
-    if deployment:
-        payload["deploymentConfiguration"] = deployment
-    network = inputs.get("networkConfiguration")
-    if isinstance(network, Mapping):
-        vpc = _pick(network, {"subnets": "subnets", "securityGroups": "securityGroups"})
-        if isinstance(network.get("assignPublicIp"), bool):
-            vpc["assignPublicIp"] = "ENABLED" if network["assignPublicIp"] else "DISABLED"
-        payload["networkConfiguration"] = {"awsvpcConfiguration": vpc}
-    _put_each(
-        payload,
-        "loadBalancers",
-        inputs.get("loadBalancers"),
-        {"targetGroupArn": "targetGroupArn", "containerName": "containerName", "containerPort": "containerPort"},
-    )
-    for given, balancer in zip(inputs.get("loadBalancers") or [], payload.get("loadBalancers") or [], strict=False):
-        _put(
-            balancer,
-            "advancedConfiguration",
-            given.get("advancedConfiguration"),
-            {
-                "alternateTargetGroupArn": "alternateTargetGroupArn",
-                "productionListenerRule": "productionListenerRule",
-                "testListenerRule": "testListenerRule",
-                "roleArn": "roleArn",
-            },
-        )
-    return _with_tags(payload, inputs, "key", "value", "tags")
+    return deployment
 
 
 def _minutes(block: Mapping[str, Any]) -> Payload:
