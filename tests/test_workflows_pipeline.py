@@ -197,7 +197,8 @@ def test_a_labelled_pr_deploys_its_preview_and_cleanup_retires_it(pipeline: Pipe
     deploy = jobs["feature-branch.yml:preview:deploy"]
     assert (deploy.environment, deploy.account) == ("preview", "222222222222")
     assert deploy.concurrency == {"group": "preview-42", "cancel-in-progress": False}
-    assert [c[:2] for c in deploy.cli] == [["diff", "preview"], ["up", "preview"], ["outputs", "preview"]]
+    assert [c[:2] for c in deploy.cli] == [["diff", "preview"], ["up", "preview"]]
+    assert deploy.outputs["url"] == "https://pr-42.example.test" and "pr-42" in deploy.outputs["diff"]
     assert jobs["feature-branch.yml:test:test"].status == "success"
 
     # Another label starts nothing; removing `deploy`, or closing, destroys the preview in the same group.

@@ -172,7 +172,6 @@ def test_every_cli_call_parses() -> None:
         ("synth", "preview"),
         ("check", "dev"),
         ("check", "preview"),
-        ("outputs", "preview"),
     ]:
         assert any(s[: len(expected)] == expected for s in seen), f"no workflow runs `ecsdelivery {' '.join(expected)}`"
     assert any(argv[0] == "cleanup-previews" for _n, _j, argv in calls)
@@ -369,7 +368,8 @@ def test_preview_comment_is_one_comment_updated_in_place() -> None:
     assert "updateComment" in script and "createComment" in script and "marker" in script
     deploy = jobs(load("reusable-preview.yml"))["deploy"]
     assert any("--markdown" in s.get("run", "") for s in deploy["steps"])
-    assert script_step["env"]["BODY"] == "${{ needs.deploy.outputs.body }}"
+    assert script_step["env"]["DIFF"] == "${{ needs.deploy.outputs.diff }}"
+    assert script_step["env"]["URL"] == "${{ needs.deploy.outputs.url }}"
 
 
 # --- the PR number reaches cleanup ----------------------------------------------------------------------------
