@@ -151,8 +151,7 @@ class Pipeline:
             sys.exit(answer["code"])
             """
         )
-        for tool in ("python", "gh"):
-            path = self._bin / tool
+        for path in (self._bin / "python", self._bin / "gh"):
             path.write_text(shim)
             path.chmod(0o755)
 

@@ -572,3 +572,37 @@ def test_labeler_globs_match_this_repository() -> None:
                 assert list(ROOT.glob(pattern)), f"{label}: {pattern} matches nothing"
             else:
                 assert (ROOT / top).exists(), f"{label}: {pattern} names {top}, which this repository lacks"
+
+
+# --- what an application repository installs ---------------------------------------------------------------------
+
+
+def test_the_setup_action_and_the_reusable_workflows_pin_this_release() -> None:
+    """An application calling the workflows at a commit gets the ecsdelivery of that commit's release, not
+    whatever pip resolves that day; this repository's own callers install the checkout under test instead."""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert composite_action()["inputs"]["ecsdelivery-version"]["default"] == version
+    for name in ("reusable-deploy.yml", "reusable-build.yml", "reusable-preview.yml"):
+        inputs = triggers(load(name))["workflow_call"]["inputs"]
+        assert inputs["ecsdelivery-version"] == {
+            **inputs["ecsdelivery-version"],
+            "type": "string",
+            "default": version,
+        }, name
+    for name, doc in all_workflows().items():
+        for job_id, job in jobs(doc).items():
+            if str(job.get("uses", "")).startswith("$/.github/workflows/reusable-") and "test" not in job["uses"]:
+                assert job["with"]["ecsdelivery-version"] == "checkout", f"{name}:{job_id}"
+
+
+def test_the_setup_action_caches_the_installed_packages_and_the_pulumi_plugins() -> None:
+    steps = composite_action()["runs"]["steps"]
+    (cache,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/cache@")]
+    paths = cache["with"]["path"].strip().splitlines()
+    assert paths == ["${{ steps.where.outputs.prefix }}", "~/.cache/pip", "~/.ecsdelivery/pulumi", "~/.pulumi/plugins"]
+    assert "${{ steps.python.outputs.python-version }}" in cache["with"]["key"]
+    assert "${{ inputs.ecsdelivery-version }}" in cache["with"]["key"]
+    install = next(s for s in steps if s.get("name") == "Install ecsdelivery")
+    assert steps.index(cache) < steps.index(install)
