@@ -142,10 +142,31 @@ def _record(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
     return [Call("route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{i['zoneId']}")]
 
 
+def _alarm(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    return [Call("cloudwatch:PutMetricAlarm", f"arn:aws:cloudwatch:{region}:{account}:alarm:{i['name']}", _tags(i))]
+
+
+def _attachment(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    role = f"arn:aws:iam::{account}:role/{i['role']}"
+    return [Call("iam:AttachRolePolicy", role, {"iam:PolicyARN": i["policyArn"]})]
+
+
+def _service_role(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    """A traffic-shifting service passes its ECS infrastructure role to ECS."""
+    calls = _service(i, region, account)
+    for strategy in i.get("loadBalancers") or []:
+        role = (strategy.get("advancedConfiguration") or {}).get("roleArn")
+        if role:
+            calls.append(Call("iam:PassRole", role, {"iam:PassedToService": "ecs.amazonaws.com"}))
+    return calls
+
+
 CALLS: dict[str, Builder] = {
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _attachment,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:route53/record:Record": _record,
-    "aws:ecs/service:Service": _service,
+    "aws:ecs/service:Service": _service_role,
     "aws:ecs/taskDefinition:TaskDefinition": _task_definition,
     "aws:ecs/cluster:Cluster": _cluster,
     "aws:iam/role:Role": _role,

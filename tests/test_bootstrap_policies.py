@@ -76,6 +76,12 @@ def stack_resources(env: str) -> list[dict]:
 def test_every_deploy_call_of_an_environment_is_allowed_for_its_role(env: str) -> None:
     calls = deploy_calls(stack_resources(env), "us-east-1", ACCOUNTS[env])
     assert len(calls) > 10
+    if env == "prod":  # canary deployments with rollback alarms: the alarms and the ECS infrastructure role
+        actions = {call.action for _, call in calls}
+        assert {"cloudwatch:PutMetricAlarm", "iam:AttachRolePolicy"} <= actions
+        assert ("iam:PassRole", "ecs.amazonaws.com") in {
+            (c.action, c.context.get("iam:PassedToService")) for _, c in calls
+        }
     refused = [f"{name}: {call.action} {call.resource}: {d.reason}" for name, call in calls
                if not (d := allowed(env, call)).allowed]  # fmt: skip
     assert not refused, "\n".join(refused)
