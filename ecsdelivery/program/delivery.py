@@ -50,6 +50,18 @@ from ecsdelivery.stack import DeployImage, ResolvedService, ResolvedStack, resol
 CONFIG_NAMESPACE = "ecsdelivery"
 _NAT = {"none": "None", "single": "Single", "per_az": "OnePerAz"}
 _ARCHITECTURE = {"x86_64": "X86_64", "arm64": "ARM64"}
+#: ContainerConfig fields that ContainerArgs takes under the same name and as they are.
+_CONTAINER_FIELDS = {
+    "name",
+    "port",
+    "cpu",
+    "memory",
+    "memory_reservation",
+    "essential",
+    "command",
+    "entry_point",
+    "stop_timeout",
+}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -75,29 +87,15 @@ def container_args(container: ContainerConfig, image: DeployImage | None, *, whe
             "(or `pulumi config set ecsdelivery:image <repo>@sha256:...`)"
         )
     check = container.health_check
+    # The stack file and ContainerArgs share these names; the rest are mapped below.
+    same = container.model_dump(include=_CONTAINER_FIELDS)
     return ContainerArgs(
-        name=container.name,
+        **same,
         image=reference,
-        port=container.port,
-        cpu=container.cpu,
-        memory=container.memory,
-        memory_reservation=container.memory_reservation,
-        essential=container.essential,
         environment=dict(container.environment),
         secrets=[_secret_args(name, secret) for name, secret in container.secrets.items()],
-        command=container.command,
-        entry_point=container.entry_point,
-        health_check=ContainerHealthCheckArgs(
-            command=check.command,
-            interval=check.interval,
-            timeout=check.timeout,
-            retries=check.retries,
-            start_period=check.start_period,
-        )
-        if check is not None
-        else None,
+        health_check=ContainerHealthCheckArgs(**check.model_dump()) if check is not None else None,
         readonly_root_filesystem=container.read_only_root_filesystem,
-        stop_timeout=container.stop_timeout,
     )
 
 
