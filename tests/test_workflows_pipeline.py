@@ -233,6 +233,28 @@ def test_every_pr_is_validated_offline(pipeline: Pipeline) -> None:
     assert not [c for c in pipeline.aws_calls if c.job.startswith("validate.yml")]
 
 
+def test_a_pr_into_a_release_branch_deploys_a_hotfix_preview(pipeline: Pipeline) -> None:
+    jobs = ran(pipeline.fire(pull_request("opened", labels=(), base="release/v1.4", number=7), skip=CHECKS))
+    assert_succeeded(list(jobs.values()))
+    deploy = jobs["hotfix-branch.yml:preview:deploy"]
+    assert (deploy.environment, deploy.account) == ("preview", "222222222222")
+    assert deploy.concurrency == {"group": "preview-7", "cancel-in-progress": False}
+    assert "feature-branch.yml:preview:deploy" not in jobs
+    assert_every_aws_call_allowed(pipeline)
+
+
+def test_the_daily_sweep_removes_previews_of_closed_prs(pipeline: Pipeline) -> None:
+    assert_succeeded(pipeline.fire(pull_request("labeled", label="deploy"), skip=CHECKS))
+    assert "pr-42" in pipeline.fake_state.stacks
+    jobs = ran(pipeline.fire(Event("schedule", {"schedule": "23 4 * * *"}, "refs/heads/main", C2)))
+    assert_succeeded(list(jobs.values()))
+    sweep = jobs["preview-cleanup.yml:sweep"]
+    assert sweep.cli == [["cleanup-previews", "--open-prs", "", "--expired"]]
+    assert (sweep.environment, sweep.account) == ("preview", "222222222222")
+    assert "pr-42" not in pipeline.fake_state.stacks  # its PR is not open any more
+    assert_every_aws_call_allowed(pipeline)
+
+
 def test_the_labeler_can_create_labels_in_a_fresh_repository(pipeline: Pipeline) -> None:
     jobs = ran(pipeline.fire(pull_request("opened", labels=(), name="pull_request_target"), skip=CHECKS))
     assert_succeeded(list(jobs.values()))
