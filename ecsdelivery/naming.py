@@ -201,3 +201,13 @@ class Label:
         if self.pr_number is not None:
             tags["PullRequest"] = str(self.pr_number)
         return {**tags, **dict(self.extra_tags)}
+
+
+def deploy_role_name(namespace: str, app: str, job: str) -> str:
+    """The IAM role a GitHub job identity assumes: `<namespace>-<app>-<job>` (`acme-web-prod`, `acme-web-build`).
+
+    Outside every stack's name prefix (`<namespace>-<environment>-<app>`), so no stack's permissions reach it.
+    """
+    return shorten(
+        "-".join(p for p in (_normalise(namespace), _normalise(app), _normalise(job)) if p), LIMITS["iam_role"]
+    )

@@ -217,6 +217,29 @@ def test_the_build_role_pushes_to_the_one_repository_only() -> None:
     assert not allowed("build", Call("ecr:DeleteRepository", repo)).allowed
 
 
+def test_only_the_staging_and_prod_deploy_roles_may_tag_in_the_shared_repository() -> None:
+    from ecsdelivery.naming import deploy_role_name
+
+    repository = synthesize("shared", stacks_dir=str(STACKS)).of_type("aws:ecr/repositoryPolicy:RepositoryPolicy")
+    policy = json.loads(repository[0]["inputs"]["policy"])
+    repo = "arn:aws:ecr:us-east-1:111111111111:repository/acme/web"
+    put = Call("ecr:PutImage", repo)
+    for key in ("staging", "prod"):
+        assert role_arn(key).endswith(deploy_role_name("acme", "web", key))
+        assert allowed(key, put, account="111111111111", resource_policy=policy).allowed, key
+    for key in ("dev", "preview"):
+        decision = allowed(key, put, account="111111111111", resource_policy=policy)
+        assert not decision.allowed, key
+    # another principal of the staging account, even one whose own policy allows everything, cannot tag
+    intruder = Request("arn:aws:iam::333333333333:role/acme-staging-web-task", "ecr:PutImage", repo, "111111111111")
+    everything = {"Statement": [{"Effect": "Allow", "Action": "ecr:*", "Resource": "*"}]}
+    decision = evaluate(intruder, [everything], policy)
+    assert not decision.allowed and "resource policy does not allow it" in decision.reason
+    # but it may still pull (its tasks' execution roles do)
+    pull = Request("arn:aws:iam::333333333333:role/acme-staging-web-exec", "ecr:BatchGetImage", repo, "111111111111")
+    assert evaluate(pull, [everything], policy).allowed
+
+
 # --- trust ---------------------------------------------------------------------------------------------------
 
 

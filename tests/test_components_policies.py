@@ -145,6 +145,10 @@ def test_cross_account_policy_grants_reads_and_tags_only() -> None:
     for bad in (([], []), (["12345"], [])):
         with pytest.raises(ValueError):
             p.cross_account_policy(*bad)
+    assert "Condition" not in tag
+    role = "arn:aws:iam::333333333333:role/acme-web-staging"
+    _, named = p.cross_account_policy(["222222222222"], ["333333333333"], [role])["Statement"]
+    assert named["Condition"] == {"ArnEquals": {"aws:PrincipalArn": [role]}}
 
 
 def test_request_count_label_from_listener_arn() -> None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecsdelivery.bootstrap.permissions import Scope, UnknownResourceType, derive_statements
 from ecsdelivery.errors import ConfigError, UsageError
-from ecsdelivery.naming import Label, shorten
+from ecsdelivery.naming import Label, deploy_role_name, shorten
 
 if TYPE_CHECKING:
     from ecsdelivery.config import StackConfig
@@ -241,7 +241,7 @@ def _platform_names(config: StackConfig) -> tuple[str, str]:
 
 
 def _role_name(config: StackConfig, key: str) -> str:
-    return shorten(f"{config.namespace}-{config.app}-{key}", 64)
+    return deploy_role_name(config.namespace, config.app, key)
 
 
 def _roles(configs: Mapping[str, StackConfig], shared_env: str, github: str) -> list[DeployRole]:

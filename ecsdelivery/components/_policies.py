@@ -200,9 +200,12 @@ def _account_principals(account_ids: Sequence[str]) -> list[str]:
     return [f"arn:aws:iam::{a}:root" for a in sorted(set(account_ids))]
 
 
-def cross_account_policy(read_account_ids: Sequence[str], tag_account_ids: Sequence[str] = ()) -> dict[str, Any]:
+def cross_account_policy(
+    read_account_ids: Sequence[str], tag_account_ids: Sequence[str] = (), tag_role_arns: Sequence[str] = ()
+) -> dict[str, Any]:
     """The repository policy for other accounts: `read_account_ids` pull and read images (`ECR_READ_ACTIONS`),
-    `tag_account_ids` also add tags to images already pushed (`ECR_TAG_ACTIONS`); nothing else."""
+    `tag_account_ids` also add tags to images already pushed (`ECR_TAG_ACTIONS`), limited to `tag_role_arns`
+    (`aws:PrincipalArn`) when given; nothing else."""
     if not read_account_ids and not tag_account_ids:
         raise ValueError("cross_account_policy needs at least one account id")
     readers = sorted(set(read_account_ids) | set(tag_account_ids))
@@ -222,6 +225,8 @@ def cross_account_policy(read_account_ids: Sequence[str], tag_account_ids: Seque
                 "Principal": {"AWS": _account_principals(tag_account_ids)},
                 "Action": list(ECR_TAG_ACTIONS),
             }
+            # Named by condition, not as principals: a policy naming a role that does not exist yet is refused.
+            | ({"Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(set(tag_role_arns))}}} if tag_role_arns else {})
         )
     return document(statements)
 

@@ -31,6 +31,8 @@ class EcrRepositoryArgs:
         pull_account_ids: other AWS accounts allowed to pull and read images (those that deploy them); default none.
         tag_account_ids: other AWS accounts also allowed to add tags to pushed images (PutImage, no layer
             uploads: release and hotfix tags); default none.
+        tag_role_arns: within `tag_account_ids`, only these roles may tag (the deploy roles); default none: any
+            principal those accounts allow.
         force_delete: delete even when images remain; default False, so destroying a stack never loses images.
     """
 
@@ -46,6 +48,7 @@ class EcrRepositoryArgs:
     untagged_days: int = 1
     pull_account_ids: Sequence[str] = field(default_factory=tuple)
     tag_account_ids: Sequence[str] = field(default_factory=tuple)
+    tag_role_arns: Sequence[str] = field(default_factory=tuple)
     force_delete: bool = False
 
 
@@ -117,7 +120,9 @@ class EcrRepository(pulumi.ComponentResource):
         )
 
     def _create_pull_policy(self) -> aws.ecr.RepositoryPolicy:
-        policy = _policies.cross_account_policy(self._args.pull_account_ids, self._args.tag_account_ids)
+        policy = _policies.cross_account_policy(
+            self._args.pull_account_ids, self._args.tag_account_ids, self._args.tag_role_arns
+        )
         return aws.ecr.RepositoryPolicy(
             f"{self._name}-pull", repository=self._repository.name, policy=to_json(policy), opts=child(self)
         )

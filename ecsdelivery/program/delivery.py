@@ -148,6 +148,7 @@ def _repository(stack: ResolvedStack) -> EcrRepository:
             untagged_days=ecr.lifecycle.untagged_days,
             pull_account_ids=access.read_accounts,
             tag_account_ids=access.tag_accounts,
+            tag_role_arns=access.tag_roles,
         ),
         opts=pulumi.ResourceOptions(protect=True, retain_on_delete=True, transformations=[retain]),
     )

@@ -8,7 +8,7 @@ Every cross-account call on the repository is granted by its policy, to the acco
   DescribeRepositories) for rollbacks and release tags;
 - the environments after the first in `promotion.order` also tag (PutImage of a manifest already pushed): the
   release version is tagged where a release is first deployed (staging), a hotfix version where a hotfix is
-  deployed (prod);
+  deployed (prod); only their deploy roles (`<namespace>-<app>-<env>`, as `bootstrap` creates them) may;
 - `ecr.pull_accounts` of the registry's stack adds readers the stack files do not show.
 
 The registry's own account needs no grant: its roles' identity policies suffice.
@@ -21,14 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ecsdelivery.config import StackConfig, list_environments, load_stack
+from ecsdelivery.naming import deploy_role_name
 
 
 @dataclass(frozen=True)
 class RegistryAccess:
-    """Accounts granted by the repository policy: `read_accounts` pull and read, `tag_accounts` also tag."""
+    """Accounts granted by the repository policy: `read_accounts` pull and read, `tag_accounts` also tag, and
+    within those only `tag_roles` (the deploy roles of the tagging environments, as `bootstrap` names them)."""
 
     read_accounts: tuple[str, ...]
     tag_accounts: tuple[str, ...]
+    tag_roles: tuple[str, ...] = ()
 
 
 def registry_account(config: StackConfig) -> str:
@@ -46,8 +49,15 @@ def registry_access(registry: StackConfig, stacks: Iterable[StackConfig]) -> Reg
     ]
     taggers = set(registry.promotion.order[1:])
     read = set(registry.ecr.pull_accounts).union(*(cfg.accounts for cfg in users))
-    tag = set().union(*(cfg.accounts for cfg in users if cfg.environment in taggers))
-    return RegistryAccess(tuple(sorted(read - {owner})), tuple(sorted(tag - {owner})))
+    tagging = [cfg for cfg in users if cfg.environment in taggers]
+    tag = set().union(*(cfg.accounts for cfg in tagging))
+    roles = {
+        f"arn:aws:iam::{account}:role/{deploy_role_name(cfg.namespace, cfg.app, cfg.stack_file or cfg.environment)}"
+        for cfg in tagging
+        for account in cfg.accounts
+        if account != owner
+    }
+    return RegistryAccess(tuple(sorted(read - {owner})), tuple(sorted(tag - {owner})), tuple(sorted(roles)))
 
 
 def load_registry_access(registry: StackConfig, stacks_dir: str | os.PathLike[str]) -> RegistryAccess:
