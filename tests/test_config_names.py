@@ -143,3 +143,40 @@ def test_an_extra_environment_works_with_every_command(
     assert main(["up", "nowhere", "--image", IMAGE]) == 2
     known = "dev, preview, prod, qa, shared, staging"
     assert f"unknown environment 'nowhere'; use one of: {known}" in capsys.readouterr().err
+
+
+PLATFORM_DEV = "import: [catalog/base.yaml]\nservices:\n  web:\n    routing: {routing}\n"
+PREVIEW = (
+    "import: [catalog/base.yaml]\nenvironment: preview\nplatform: {mode: stack, stack: dev}\n"
+    "services:\n  web:\n    routing: {path_patterns: [/app/*]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("routing", "shadowed"),
+    [
+        ("{}", True),  # dev's `/*` without a host takes every request on the shared listener
+        ("{path_patterns: [/app/*, /x/*]}", True),  # covers the preview's only path
+        ("{host: dev.example.com}", False),
+        ("{path_patterns: [/api/*]}", False),
+    ],
+)
+def test_a_platform_rule_that_takes_every_preview_request_is_refused(
+    tmp_path: Path, routing: str, shadowed: bool
+) -> None:
+    stacks = write_stacks(tmp_path, {"dev.yaml": PLATFORM_DEV.format(routing=routing), "preview.yaml": PREVIEW})
+    load_stack("dev", stacks_dir=stacks)  # dev alone is fine
+    if not shadowed:
+        assert load_stack("preview", stacks_dir=stacks, pr=4).services["web"].routing is not None
+        return
+    with pytest.raises(ConfigError) as info:
+        load_stack("preview", stacks_dir=stacks, pr=4)
+    (problem,) = info.value.problems
+    assert "dev.yaml:4: services.web.routing: matches any host on the listener previews share" in problem
+    assert "the preview's web would never get traffic; give it a routing.host" in problem
+
+
+def test_the_shipped_dev_stack_leaves_previews_their_traffic() -> None:
+    dev = load_stack("dev", stacks_dir=ROOT / "stacks")
+    assert dev.services["web"].routing is not None and dev.services["web"].routing.host
+    assert load_stack("preview", stacks_dir=ROOT / "stacks", pr=42).services["web"].routing is not None

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ecsdelivery.config.models import StackConfig
+from ecsdelivery.config.models import StackConfig, StackPlatform
 from ecsdelivery.errors import ConfigError, UsageError
 from ecsdelivery.naming import PREVIEW, is_preview_name, preview_number
 
@@ -721,6 +721,43 @@ def load_stack(
     data["pr"] = pr
     data["stack_file"] = env
     try:
-        return StackConfig.model_validate(data)
+        config = StackConfig.model_validate(data)
     except ValidationError as err:
         raise ConfigError([_one_line(p) for p in validation_problems(err, document)]) from None
+    if pr is not None:
+        problems = _previews_shadowed(config, stacks_dir)
+        if problems:
+            raise ConfigError(problems)
+    return config
+
+
+def _previews_shadowed(preview: StackConfig, stacks_dir: str | os.PathLike[str]) -> list[str]:
+    """A preview shares its platform stack's listener, below that stack's own rules: a rule of that stack that
+    matches any host and every path of a preview service takes all of the preview's traffic."""
+    platform = preview.platform
+    if not isinstance(platform, StackPlatform) or platform.stack not in list_environments(stacks_dir):
+        return []
+    try:
+        document = load_document(platform.stack, stacks_dir=stacks_dir)
+        owner = load_stack(platform.stack, stacks_dir=stacks_dir)
+    except (ConfigError, UsageError):
+        return []  # the platform stack's own problems are reported when it is loaded
+    problems = []
+    for name, service in owner.services.items():
+        routing = service.routing
+        if routing is None or routing.host is not None:
+            continue
+        covered = [
+            other
+            for other, mine in preview.services.items()
+            if mine.routing is not None
+            and ("/*" in routing.path_patterns or set(mine.routing.path_patterns) <= set(routing.path_patterns))
+        ]
+        if covered:
+            where = _nearest(("services", name, "routing"), document.locations)
+            problems.append(
+                f"{where}: services.{name}.routing: matches any host on the listener previews share, at priority "
+                f"{routing.priority}, ahead of every preview rule: the preview's {covered[0]} would never get "
+                "traffic; give it a routing.host"
+            )
+    return problems
