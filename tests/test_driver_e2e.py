@@ -668,3 +668,29 @@ def test_program_synth_and_driver_agree_on_host_priority_and_url(fake: FakeState
     assert deployed.outputs["url"] == resolved.url
     rules = [r["state"] for r in deployed.resources.values() if r["type"] == "aws:lb/listenerRule:ListenerRule"]
     assert [(r["priority"], r["conditions"]) for r in rules] == [(resolved.priority, rule["conditions"])]
+
+
+def test_up_fills_image_in_the_stack_file_from_the_image_option(
+    fake: FakeState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`${IMAGE}` in a stack file is the `--image` of `up` (the digest reference the program deploys)."""
+    import yaml
+
+    from ecsdelivery.synth.mocks import EcsMocks
+
+    monkeypatch.delenv("IMAGE", raising=False)
+    fake.mocks_factory = EcsMocks
+    workspace.HOOKS.program = delivery_program
+    dev = tmp_path / "stacks" / "dev.yaml"
+    data = yaml.safe_load(dev.read_text())
+    data["services"]["web"]["containers"] = [{"name": "web", "port": 8080, "environment": {"RUNS": "${IMAGE}"}}]
+    dev.write_text(yaml.safe_dump(data))
+    image = f"{REPO}@{D1}"
+    assert main(["up", "dev", "--image", image]) == 0
+    definitions = [
+        r["state"]["containerDefinitions"]
+        for r in fake.stacks["dev"].resources.values()
+        if r["type"] == "aws:ecs/taskDefinition:TaskDefinition"
+    ]
+    assert len(definitions) == 1
+    assert {"name": "RUNS", "value": image} in json.loads(definitions[0])[0]["environment"]
