@@ -419,3 +419,35 @@ def test_a_bare_repository_name_under_another_account_would_miss_the_registry(pi
     answer = pipeline._cli(["image", "tag", "acme/web", "sha256:" + "0" * 64, "v1.4.1"], env, str(pipeline.workspace))
     assert answer["code"] != 0 and "acme/web" in answer["stderr"]
     assert pipeline.aws_calls[-1].target_account == "444444444444"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"environment": "qa", "image": "acme/web:v1.4.0"}, "environment 'qa' is not one of dev, staging, prod"),
+        ({"environment": "prod", "image": "acme/web"}, "image 'acme/web' is not repo:tag or repo@sha256:<64 hex>"),
+        ({"environment": "staging", "image": "acme/web:sha-1", "release-tag": "1.4"}, "release-tag '1.4' is not"),
+    ],
+)
+def test_an_application_calling_the_deploy_with_bad_inputs_stops_before_any_role(
+    pipeline: Pipeline, inputs: dict[str, str], message: str
+) -> None:
+    """As an application repository's caller job would run it: one line naming the input, no role assumed."""
+    caller = {
+        "uses": "$/.github/workflows/reusable-deploy.yml",
+        "permissions": {"contents": "read", "id-token": "write"},
+        "with": inputs,
+    }
+    event = push("main", C2)
+    context = {
+        "github": pipeline._github_context(event, event.payload),
+        "vars": pipeline.variables,
+        "secrets": {},
+        "inputs": {},
+        "env": {},
+        "needs": {},
+    }
+    jobs, _outputs, result = pipeline._call_workflow("app.yml", "deploy", caller, context, None)
+    (job,) = jobs
+    assert result == "failure" and message in job.error
+    assert job.role is None and not job.cli and not pipeline.aws_calls
