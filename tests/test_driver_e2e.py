@@ -694,3 +694,15 @@ def test_up_fills_image_in_the_stack_file_from_the_image_option(
     ]
     assert len(definitions) == 1
     assert {"name": "RUNS", "value": image} in json.loads(definitions[0])[0]["environment"]
+
+
+def test_cleanup_needs_only_the_preview_stack_file(
+    fake: FakeState, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Closing a PR removes its preview even while the platform stack's file (dev) is broken."""
+    assert main(["up", "preview", "--pr", "5", "--image", f"{REPO}@{D1}"]) == 0
+    (tmp_path / "stacks" / "dev.yaml").write_text("services: [\n")
+    capsys.readouterr()
+    assert main(["cleanup-previews", "--open-prs", ""]) == 0
+    assert "removed pr-5 (PR #5 is not open)" in capsys.readouterr().out
+    assert "pr-5" not in fake.stacks

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ecsdelivery.config import list_environments
+from ecsdelivery.config import list_environments, load_stack
 from ecsdelivery.driver import plan
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
@@ -310,11 +310,16 @@ class Driver:
         self.report.outputs(values, as_json)
         return 0
 
+    def _stack_file(self, env: str, pr: int | None = None) -> StackConfig:
+        """Only the stack file, for commands over many stacks (backend, preview TTL, accounts): a broken file of
+        another stack (the platform's) must not stop a cleanup."""
+        return load_stack(env, stacks_dir=self.settings.stacks_dir, pr=pr)
+
     def _any_config(self) -> StackConfig | None:
         """A stack file to take the backend from for commands over many stacks (dev, else preview)."""
         for env in ("dev", "preview"):
             try:
-                return self._resolve(plan.Target(env=env, stack=env, pr=1 if env == "preview" else None)).config
+                return self._stack_file(env, pr=1 if env == "preview" else None)
             except EcsDeliveryError:
                 continue
         return None
@@ -400,7 +405,7 @@ class Driver:
             raise UsageError("cleanup-previews needs --open-prs N,N,... and/or --expired")
         if parallel < 1:
             raise UsageError("--parallel must be at least 1")
-        cfg = self._resolve(plan.Target(env="preview", stack="pr-1", pr=1)).config
+        cfg = self._stack_file("preview", pr=1)
         backend = self.workspace.backend(cfg)
         previews = self.workspace.previews(backend, with_tags=expired)
         removals = plan.previews_to_remove(
