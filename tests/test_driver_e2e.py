@@ -268,7 +268,7 @@ def test_diff_markdown_outputs_and_list(fake: FakeState, tmp_path: Path, capsys:
         "  - Strategy **ROLLING**: all traffic after 10 s; no alarm rollback\n"
     )
     assert "rollout (worst case per service):" in capsys.readouterr().out
-    assert fake.stacks["pr-9"].resources == {}  # a preview changes nothing
+    assert "pr-9" not in fake.stacks  # a preview changes nothing: the empty stack it needed goes again
     assert main(["up", "preview", "--pr", "9", "--image", f"{REPO}@{D1}"]) == 0
     capsys.readouterr()
     assert main(["outputs", "preview", "--pr", "9", "--json"]) == 0

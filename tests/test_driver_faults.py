@@ -325,3 +325,52 @@ def test_check_runs_the_payload_checks_and_both_enforce_the_64_kib_task_definiti
     assert "AWS would reject these payloads:" in err and "64 KiB" in err
     write_stacks(tmp_path, {"dev.yaml": text + f"        environment: {{BIG: {big[:50_000]}}}\n"})
     assert check_payloads(synthesize("dev", stacks_dir="stacks")) == []
+
+
+def test_diff_of_a_new_preview_leaves_no_stack_and_a_diff_of_an_existing_one_keeps_it(
+    fake,  # noqa: F811
+) -> None:
+    assert main(["diff", "preview", "--pr", "21", "--image", IMAGE]) == 0
+    assert "pr-21" not in fake.stacks  # nothing `cleanup-previews --expired` could never date
+    assert main(["up", "preview", "--pr", "21", "--image", IMAGE]) == 0
+    assert main(["diff", "preview", "--pr", "21", "--image", f"{REPO}@{D2}"]) == 0
+    assert "pr-21" in fake.stacks
+
+
+def test_promote_release_tags_only_after_the_deploy_went_through(
+    fake,  # noqa: F811
+    moto_server: str,
+    fake_aws: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import boto3
+
+    monkeypatch.setattr(FakeAws, "ecr_endpoint", moto_server)
+    ecr = boto3.client("ecr", region_name="us-east-1", endpoint_url=moto_server)
+    ecr.create_repository(repositoryName="acme/release")
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"})
+    digest = ecr.put_image(repositoryName="acme/release", imageManifest=manifest, imageTag="sha-1")["image"]["imageId"][
+        "imageDigest"
+    ]
+    url = ecr.describe_repositories(repositoryNames=["acme/release"])["repositories"][0]["repositoryUri"]
+    assert main(["up", "dev", "--image", f"{url}@{digest}"]) == 0
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    assert main(["up", "staging", "--image", f"{url}@{digest}"]) == 0
+    fake.stacks["staging"].locked_by = "another update of staging"
+    capsys.readouterr()
+    assert main(["promote", "dev", "staging", "--release", "v9.9.9"]) == 3
+    tags = {
+        t
+        for image in ecr.describe_images(repositoryName="acme/release")["imageDetails"]
+        for t in image.get("imageTags", [])
+    }
+    assert "v9.9.9" not in tags
+    fake.stacks["staging"].locked_by = None
+    assert main(["promote", "dev", "staging", "--release", "v9.9.9"]) == 0
+    tags = {
+        t
+        for image in ecr.describe_images(repositoryName="acme/release")["imageDetails"]
+        for t in image.get("imageTags", [])
+    }
+    assert "v9.9.9" in tags

@@ -18,7 +18,7 @@ from ecsdelivery.config import list_environments, load_stack
 from ecsdelivery.driver import plan
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
-from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, locked_error, stack_tags
+from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, error_lines, locked_error, stack_tags
 from ecsdelivery.errors import DeploymentError, EcsDeliveryError, MissingRequirementError, UsageError
 from ecsdelivery.images import check_tag, parse_image_ref, resolve_digest, tag_image
 from ecsdelivery.reports import rollout
@@ -147,6 +147,12 @@ class Driver:
         self.report.deployed(report)
         return report
 
+    def _remove_empty(self, stack: Stack, stack_name: str) -> None:
+        try:
+            stack.workspace.remove_stack(stack_name)
+        except Exception as err:  # the preview's result stands; say what is left behind
+            self.say(f"warning: could not remove the empty stack {stack_name}: {error_lines(err)[0]}")
+
     def _existing(self, stack_name: str, backend: plan.Backend) -> Stack | None:
         """The stack when it exists; None (creating nothing) when it does not."""
         from pulumi.automation.errors import StackNotFoundError
@@ -224,18 +230,25 @@ class Driver:
             counts[op] = counts.get(op, 0) + 1
 
         with workspace.emulator():
-            stack = workspace.open(target.stack, backend, create=True)
-            current = self.workspace.deployed(stack).image
-            deploy_image = self.resolve_image(image, cfg) if image else current
+            requested = self.resolve_image(image, cfg) if image else None  # a refused image creates nothing
+            existing = self._existing(target.stack, backend)
+            deploy_image = requested or (workspace.deployed(existing).image if existing is not None else None)
             resolved = resolved.with_image(deploy_image)
-            with workspace.mapped(target.stack, "configuring the stack"):
-                workspace.apply_config(stack, self._stack_config(resolved))
-            title = f"pulumi preview {target.stack}"
-            with workspace.mapped(target.stack, "the preview", stack), self.report.stream(title):
-                result = stack.preview(
-                    on_output=self.say, on_event=on_event, refresh=workspace.ephemeral_emulator() or None
-                )
-            outputs = {k: v.value for k, v in stack.outputs().items()}
+            stack = existing or workspace.open(target.stack, backend, create=True)
+            try:
+                with workspace.mapped(target.stack, "configuring the stack"):
+                    workspace.apply_config(stack, self._stack_config(resolved))
+                title = f"pulumi preview {target.stack}"
+                with workspace.mapped(target.stack, "the preview", stack), self.report.stream(title):
+                    result = stack.preview(
+                        on_output=self.say, on_event=on_event, refresh=workspace.ephemeral_emulator() or None
+                    )
+                outputs = {k: v.value for k, v in stack.outputs().items()}
+            finally:
+                if existing is None:
+                    # diff only looks: the empty stack it needed for the preview goes again, so no stack is
+                    # left that nothing deployed (and that `cleanup-previews --expired` could not date).
+                    self._remove_empty(stack, target.stack)
         changes = dict(result.change_summary or {})
         url = outputs.get("url") or resolved.url
         self.say(f"\n{target.stack}: {changes_text(changes)}")
@@ -368,12 +381,14 @@ class Driver:
             plan.check_expected_image(src, dst, image, self.resolve_image(expected_ref, src_cfg), expect_image)
             self.say(f"{src} runs {expect_image}, as expected")
         self.say(f"promoting {src} -> {dst}: {image}")
+        report = self._up(dst, None, image, confirmed=True)
         if release:
+            # Only a deploy that went through is released: a refused or failed one leaves no release tag behind.
             ref = parse_image_ref(image)
             client = self.workspace.aws().ecr(ref.region or dst_cfg.ecr.region or dst_cfg.region)
             tag_image(client, ref.repository_url, ref.digest or "", release)
             self.say(f"tagged {ref.repository_url}@{ref.digest} as {release}")
-        return self._up(dst, None, image, confirmed=True)
+        return report
 
     def rollback(self, env: str, pr: int | None = None, to: str | None = None) -> UpReport:
         """Redeploy `to` (digest, tag, reference) or the digest deployed before the current one."""
