@@ -10,7 +10,8 @@ on each line of the message; the loader turns that into the full key path and th
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from dataclasses import fields
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -132,8 +133,18 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
+_Group = TypeVar("_Group")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, validate_default=False)
+
+    def _as(self, group: type[_Group], **different: Any) -> _Group:
+        """The settings group `group` (`ecsdelivery.settings`) from this section: fields of the same name pass as
+        they are (the two map one to one), `different` gives the others; fields the file lacks keep the group's
+        defaults."""
+        same = {f.name: getattr(self, f.name) for f in fields(group) if f.name in type(self).model_fields}
+        return group(**{**same, **different})
 
 
 # --- identity, state, promotion --------------------------------------------------------------------------------
@@ -509,15 +520,7 @@ class AutoscalingConfig(_Model):
 
     def args(self) -> AutoscalingArgs | None:
         """The components' `AutoscalingArgs`; None when autoscaling is off."""
-        if not self.enabled:
-            return None
-        return AutoscalingArgs(
-            min=self.min,
-            max=self.max,
-            cpu_target=self.cpu_target,
-            memory_target=self.memory_target,
-            requests_per_target=self.requests_per_target,
-        )
+        return self._as(AutoscalingArgs) if self.enabled else None
 
 
 class CapacityConfig(_Model):
@@ -542,7 +545,7 @@ class CapacityConfig(_Model):
 
     def args(self) -> CapacityArgs:
         """The components' `CapacityArgs`."""
-        return CapacityArgs(self.on_demand_weight, self.spot_weight, self.on_demand_base)
+        return self._as(CapacityArgs)
 
 
 class TargetHealthCheck(_Model):
@@ -568,14 +571,7 @@ class TargetHealthCheck(_Model):
 
     def args(self) -> HealthCheckArgs:
         """The components' `HealthCheckArgs`."""
-        return HealthCheckArgs(
-            path=self.path,
-            interval=self.interval,
-            timeout=self.timeout,
-            healthy_threshold=self.healthy_threshold,
-            unhealthy_threshold=self.unhealthy_threshold,
-            matcher=self.matcher,
-        )
+        return self._as(HealthCheckArgs)
 
 
 STRATEGIES = ("rolling", "blue_green", "canary", "linear")
@@ -705,14 +701,9 @@ class DeploymentConfig(_Model):
 
     def args(self) -> DeploymentArgs:
         """The components' `DeploymentArgs`."""
-        return DeploymentArgs(
-            minimum_healthy_percent=self.minimum_healthy_percent,
-            maximum_percent=self.maximum_percent,
-            circuit_breaker=self.circuit_breaker,
-            rollback=self.rollback,
+        return self._as(
+            DeploymentArgs,
             health_check=self.health_check.args(),
-            deregistration_delay=self.deregistration_delay,
-            grace_period=self.grace_period,
             strategy=DeploymentStrategyArgs(
                 strategy=self.strategy or "rolling",
                 bake_time_minutes=self.bake_time,
