@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 MANAGED_BY = "ecsdelivery"
+#: The tag that marks a standby listener rule: it keeps a target group attached and never gets traffic.
+STANDBY_TAG = ("Purpose", "standby")
 
 # AWS name-length limits by resource kind.
 LIMITS: dict[str, int] = {

@@ -35,8 +35,9 @@ class ReplaceOnly:
         replace_on: top-level inputs whose change replaces the resource (including the name input, if any).
         unique_keys: tuples of inputs whose values no two live resources of this type may share at once (the
             physical name and its scope, a listener's port, a rule's priority); () when AWS allows duplicates.
-        downtime: why replacing it interrupts traffic; None when the engine's create-before-delete order
-            replaces it without interruption.
+        downtime: why replacing it interrupts traffic whatever the order; None when the engine's
+            create-before-delete order can replace it without interruption (services and target groups: the
+            traffic replay of `ecsdelivery.synth.engine_order` judges each edit).
         cfn_type: the CloudFormation type with the same replacement rules (None when CloudFormation has none).
     """
 
@@ -110,7 +111,7 @@ _TABLE = (
         ("name", "cluster", "iamRole", "schedulingStrategy"),
         # Service names are unique within a cluster.
         unique_keys=(("cluster", "name"),),
-        downtime="a new service starts new tasks; until they pass health checks the old service alone serves",
+        # Whether a new service means downtime depends on the order: `synth --against` replays it.
         cfn_type="AWS::ECS::Service",
     ),
     ReplaceOnly(

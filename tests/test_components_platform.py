@@ -118,7 +118,8 @@ def test_internet_facing_alb_with_https_404_default_and_http_redirect() -> None:
 
 def test_without_a_certificate_http_serves_the_404_default() -> None:
     recording = run(lambda: _platform(certificate_arn=None))
-    assert [r["name"] for r in recording.of_type("aws:lb/listener:Listener")] == ["dev-http"]
+    # The standby listener serves nothing (no security group admits its port); see FargateService.
+    assert [r["name"] for r in recording.of_type("aws:lb/listener:Listener")] == ["dev-http", "dev-standby"]
     assert _listener(recording, "dev-http")["defaultActions"][0]["type"] == "fixed-response"
     ports = [
         r["inputs"]["fromPort"] for r in recording.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
@@ -147,5 +148,5 @@ def test_emulator_skips_acm_and_route53() -> None:
         lambda: _platform(certificate_arn=None, domain_name="example.com", hosted_zone_id="Z1", emulator=True)
     )
     assert not [t for t in recording.types() if t.startswith(("aws:acm/", "aws:route53/"))]
-    assert [r["name"] for r in recording.of_type("aws:lb/listener:Listener")] == ["dev-http"]
+    assert [r["name"] for r in recording.of_type("aws:lb/listener:Listener")] == ["dev-http", "dev-standby"]
     assert recording.outputs["protocol"] == "http"

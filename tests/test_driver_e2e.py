@@ -667,7 +667,8 @@ def test_program_synth_and_driver_agree_on_host_priority_and_url(fake: FakeState
     deployed = fake.stacks["pr-42"]
     assert deployed.outputs["url"] == resolved.url
     rules = [r["state"] for r in deployed.resources.values() if r["type"] == "aws:lb/listenerRule:ListenerRule"]
-    assert [(r["priority"], r["conditions"]) for r in rules] == [(resolved.priority, rule["conditions"])]
+    # The live rule and its twin on the standby listener.
+    assert [(int(r["priority"]), r["conditions"]) for r in rules] == [(resolved.priority, rule["conditions"])] * 2
 
 
 def test_up_fills_image_in_the_stack_file_from_the_image_option(

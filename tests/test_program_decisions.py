@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -118,7 +119,10 @@ def test_a_worker_is_deployed_without_a_load_balancer(tmp_path: Path, env: str, 
     assert "loadBalancers" not in worker and "healthCheckGracePeriodSeconds" not in worker
     assert web["loadBalancers"][0]["containerPort"] == 8080
     assert len(result.of_type("aws:lb/targetGroup:TargetGroup")) == 1
-    assert len(result.of_type("aws:lb/listenerRule:ListenerRule")) == 1
+    assert [r["name"] for r in result.of_type("aws:lb/listenerRule:ListenerRule")] == [
+        "web-service-rule",
+        "web-service-standby",
+    ]
     ingress = [
         r for r in result.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if "worker" in r["name"]
     ]
@@ -174,7 +178,7 @@ def test_pulumi_yaml_runs_the_same_program_as_the_driver() -> None:
         stack="staging",
         config=config,
     )
-    assert recording.outputs["serviceName"] == "acme-staging-web"
+    assert re.fullmatch(r"acme-staging-web-[0-9a-f]{6}", recording.outputs["serviceName"])
     assert recording.outputs["imageDigest"] == DIGEST
 
 
@@ -192,7 +196,8 @@ def test_previews_get_an_alias_record_in_the_zone_of_the_platform_stack(tmp_path
 def test_previews_take_the_priority_the_stack_config_computed(tmp_path: Path) -> None:
     stacks = stacks_with(tmp_path, "preview", {"preview": {"priority_base": 20000, "services_per_pr": 2}})
     result = synthesize("preview", pr=42, image=f"{REPO}@{DIGEST}", stacks_dir=stacks)
-    [rule] = result.of_type("aws:lb/listenerRule:ListenerRule")
+    rule, standby = result.of_type("aws:lb/listenerRule:ListenerRule")
+    assert standby["inputs"]["priority"] == rule["inputs"]["priority"]
     config = load_stack("preview", pr=42, stacks_dir=stacks)
     assert rule["inputs"]["priority"] == config.services["web"].routing.priority == 20000 + 42 * 2  # type: ignore[union-attr]
 
@@ -276,7 +281,8 @@ def test_previews_keep_the_services_own_deployment_settings(tmp_path: Path) -> N
     assert group["inputs"]["deregistrationDelay"] == 3
     check = group["inputs"]["healthCheck"]
     assert (check["path"], check["matcher"], check["interval"], check["timeout"]) == ("/ready", "204", 6, 3)
-    [rule] = result.of_type("aws:lb/listenerRule:ListenerRule")
+    rule = result.of_type("aws:lb/listenerRule:ListenerRule")[0]
+    assert rule["name"] == "web-service-rule"
     assert rule["inputs"]["conditions"] == [
         {"hostHeader": {"values": ["pr-5.preview.example.com"]}},
         {"pathPattern": {"values": ["/app/*"]}},
@@ -289,5 +295,6 @@ def test_previews_run_on_spot_by_default() -> None:
     assert service["inputs"]["capacityProviderStrategies"] == [
         {"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}
     ]
-    [rule] = result.of_type("aws:lb/listenerRule:ListenerRule")
+    rule = result.of_type("aws:lb/listenerRule:ListenerRule")[0]
+    assert rule["name"] == "web-service-rule"
     assert rule["inputs"]["conditions"] == [{"hostHeader": {"values": ["pr-5.preview.example.com"]}}]

@@ -66,9 +66,11 @@ def test_json_output_has_exactly_the_documented_format() -> None:
     # Which inputs come from which resources, and the order the engine must keep beyond them.
     by_name = {r["name"]: r for r in document["resources"]}
     rule = by_name["web-service-rule"]
-    assert rule["dependencies"]["actions"] == ["web-service-tg"]
+    # The live rule moves to a target group only once the service registered in it is steady ...
+    assert rule["dependencies"]["actions"] == ["web-service-service", "web-service-tg"]
     service = by_name["web-service-service"]
-    assert service["options"]["dependsOn"] == ["web-service-rule"]
+    # ... and the service starts once its group is attached to the load balancer (by the standby rule).
+    assert service["options"]["dependsOn"] == ["web-service-standby"]
     assert "web-service-tg" in service["dependencies"]["loadBalancers"]
     assert document["outputs"]["url"] == "http://pr-42.preview.example.com"
     assert document["outputs"]["imageDigest"] == "sha256:" + "ef" * 32

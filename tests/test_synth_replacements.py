@@ -19,7 +19,8 @@ import yaml
 
 from ecsdelivery.errors import UsageError
 from ecsdelivery.synth import synthesize
-from ecsdelivery.synth.replacements import compare, load_synth_output, markdown
+from ecsdelivery.synth.engine_order import engine_steps, traffic_gaps
+from ecsdelivery.synth.replacements import compare, load_synth_output, markdown, report_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
@@ -85,10 +86,12 @@ def test_container_port_replaces_the_target_group_under_a_new_name(tmp_path: Pat
     assert "aws:ecs/taskDefinition:TaskDefinition" in replaced
     ingress = replaced["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"]
     assert ingress.reasons == ("fromPort: 8080 -> 9090", "toPort: 8080 -> 9090")
-    # The load balancer, the cluster and the service stay.
-    assert {"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/cluster:Cluster", "aws:ecs/service:Service"}.isdisjoint(
-        replaced
-    )
+    # A new target group comes with a new service (its name carries the group's); the load balancer and the
+    # cluster stay.
+    assert replaced["aws:ecs/service:Service"].reasons[-1].startswith("name:")
+    assert {"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/cluster:Cluster"}.isdisjoint(replaced)
+    # In the engine's order the live rule moves only once the new service's tasks are healthy.
+    assert comparison.gaps == []
 
 
 def test_the_old_fixed_name_collides_and_the_check_says_so() -> None:
@@ -100,7 +103,7 @@ def test_the_old_fixed_name_collides_and_the_check_says_so() -> None:
         group = next(r for r in data["resources"] if r["type"] == TARGET_GROUP)
         group["inputs"].update(name="acme-dev-web", port=port)
     comparison = compare(before, after)
-    assert [c.name for c in comparison.replacements] == ["web-service-tg"]
+    assert "web-service-tg" in {c.name for c in comparison.replacements}
     [collision] = comparison.collisions
     assert collision.key == 'name "acme-dev-web"'
     assert collision.new == collision.holder == "web-service-tg"
@@ -114,6 +117,7 @@ def test_platform_vpc_replaces_what_lives_in_it_without_collisions(tmp_path: Pat
     before, after = _before_after(tmp_path, "dev", "dev.yaml", change)
     comparison = compare(before, after)
     assert comparison.collisions == []
+    assert comparison.gaps == []
     replaced = {c.name: c for c in comparison.replacements}
     assert replaced["platform-vpc"].reasons == ('cidrBlock: "10.0.0.0/16" -> "10.9.0.0/16"',)
     assert replaced["platform-vpc"].downtime is not None
@@ -147,7 +151,8 @@ def test_service_moved_to_another_cluster_is_replaced_in_the_new_cluster(tmp_pat
     service = comparison.named("web-service-service")
     assert service is not None and service.action == "replace"
     assert service.reasons[0].startswith("cluster:")
-    assert service.downtime is not None
+    # The new service registers in the same (attached) group before the old one goes: traffic never stops.
+    assert comparison.gaps == []
 
 
 def _rename(data: dict[str, Any], renamed_from: bool) -> None:
@@ -164,10 +169,12 @@ def test_renamed_service_without_renamed_from_collides_on_its_rule_priority(tmp_
         _edit(stacks, file, lambda data: _rename(data, renamed_from=False))
     after = synthesize("dev", stacks_dir=str(stacks)).to_json()
     comparison = compare(before, after)
-    [collision] = comparison.collisions
-    assert collision.type == "aws:lb/listenerRule:ListenerRule"
-    assert (collision.new, collision.holder) == ("frontend-service-rule", "web-service-rule")
-    assert "priority 100" in collision.key
+    # The live rule, and its twin on the standby listener.
+    assert {(c.type, c.new, c.holder) for c in comparison.collisions} == {
+        ("aws:lb/listenerRule:ListenerRule", "frontend-service-rule", "web-service-rule"),
+        ("aws:lb/listenerRule:ListenerRule", "frontend-service-standby", "web-service-standby"),
+    }
+    assert all("priority 100" in c.key for c in comparison.collisions)
 
 
 @pytest.mark.parametrize(("env", "pr"), [("dev", None), ("preview", 42)])
@@ -211,7 +218,12 @@ def test_swapped_priorities_collide(tmp_path: Path) -> None:
     _edit(stacks, "catalog/defaults.yaml", swap)
     after = synthesize("dev", stacks_dir=str(stacks)).to_json()
     collisions = compare(before, after).collisions
-    assert {c.new for c in collisions} == {"web-service-rule", "api-service-rule"}
+    assert {c.new for c in collisions} == {
+        "web-service-rule",
+        "api-service-rule",
+        "web-service-standby",
+        "api-service-standby",
+    }
 
 
 # --- the command --------------------------------------------------------------------------------------------
@@ -255,7 +267,7 @@ def test_against_lists_replacements_writes_markdown_and_exits_1_on_a_collision(t
     done = _synth("dev", "--stacks-dir", str(stacks), "--against", str(base))
     assert done.returncode == 1
     assert "COLLISION aws:lb/listenerRule:ListenerRule" in done.stdout
-    assert done.stderr.startswith("ecsdelivery: error: 1 collision(s)")
+    assert done.stderr.startswith("ecsdelivery: error: 2 collision(s)")
     assert len(done.stderr.strip().splitlines()) == 1
 
 
@@ -294,3 +306,53 @@ def test_markdown_needs_against() -> None:
     done = _synth("dev", "--markdown", "summary.md")
     assert done.returncode == 2
     assert "--markdown needs --against" in done.stderr
+
+
+# --- the engine's order and the traffic it carries -----------------------------------------------------------
+
+
+def test_a_target_group_move_keeps_the_rule_on_a_healthy_group_at_every_step(tmp_path: Path) -> None:
+    before, after = _before_after(tmp_path, "dev", "catalog/defaults.yaml", _set_port(9090))
+    comparison = compare(before, after)
+    steps = [str(step) for step in engine_steps(before, after, comparison)]
+    order = [
+        "create-replacement web-service-tg",
+        "update web-service-standby",  # the new group is attached to the load balancer, away from traffic
+        "create-replacement web-service-service",  # new tasks healthy in the new group; the old service serves
+        "update web-service-rule",  # traffic moves to the healthy new group
+        "delete-replaced web-service-service",
+        "delete-replaced web-service-tg",
+    ]
+    assert [step for step in steps if step in order] == order
+    assert traffic_gaps(before, after, comparison) == []
+
+
+def test_without_a_standby_listener_the_replay_shows_the_gap(tmp_path: Path) -> None:
+    """An existing platform has no standby listener: the rule moves to the new group before it has tasks."""
+    stacks = _stacks(tmp_path)
+    _edit(stacks, "staging.yaml", lambda data: data.update(platform=dict(EXISTING_PLATFORM)))
+    before = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    _edit(stacks, "catalog/defaults.yaml", _set_port(9090))
+    after = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    comparison = compare(before, after)
+    assert comparison.collisions == []
+    assert comparison.gaps == [
+        "after `update web-service-rule`: listener rule web-service-rule forwards to web-service-tg (new copy), "
+        "which has no healthy tasks"
+    ]
+    assert "DOWNTIME after `update web-service-rule`" in "\n".join(report_lines(comparison, "base.json"))
+
+
+def test_the_replay_refuses_a_service_in_a_group_no_listener_forwards_to() -> None:
+    """Why the standby rule exists: without it a new service in a new group fails before any traffic moves."""
+    document = json.loads(json.dumps(synthesize("dev").to_json(), default=str))
+    before = json.loads(json.dumps(document))
+    after = json.loads(json.dumps(document))
+    after["resources"] = [r for r in after["resources"] if r["name"] != "web-service-standby"]
+    for data in (before, after):
+        for resource in data["resources"]:
+            resource["options"]["dependsOn"] = []
+    group = next(r for r in after["resources"] if r["type"] == TARGET_GROUP)
+    group["inputs"]["port"] = 9090
+    gaps = compare(before, after).gaps
+    assert any("fails: ECS registers tasks only in a target group a listener forwards to" in gap for gap in gaps)

@@ -15,7 +15,7 @@ from ecsdelivery.components._common import child, to_json
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.service import security_group_name
 from ecsdelivery.facts import TLS_POLICY
-from ecsdelivery.naming import Label
+from ecsdelivery.naming import STANDBY_TAG, Label
 from ecsdelivery.replace_only import hashed_inputs
 
 LOAD_BALANCER_TYPE = "application"
@@ -23,6 +23,8 @@ LOAD_BALANCER_BASELINE = {"internal": False, "loadBalancerType": LOAD_BALANCER_T
 #: Key prefix of the load balancer's access logs in their bucket.
 ACCESS_LOG_PREFIX = "alb"
 NatStrategy = Literal["None", "Single", "OnePerAz"]
+#: Port of the standby listener: no security group admits it, so no request ever reaches it (see `Platform`).
+STANDBY_PORT = 8999
 NOT_FOUND_ACTION = {
     "type": "fixed-response",
     "fixed_response": {"content_type": "text/plain", "message_body": "Not Found", "status_code": "404"},
@@ -110,7 +112,7 @@ class Platform(pulumi.ComponentResource):
     Children: `<name>-vpc` (awsx:ec2:Vpc, only for a new VPC), `<name>-cluster`, `<name>-capacity`,
     `<name>-alb-sg` (+ ingress/egress rules), `<name>-alb-logs` (the access-log bucket, with
     `-public-access`, `-ownership`, `-encryption`, `-lifecycle` and `-policy`), `<name>-alb`, `<name>-http`,
-    `<name>-https` (with a certificate),
+    `<name>-https` (with a certificate), `<name>-standby` (the standby listener),
     `<name>-cert`, `<name>-cert-validation`, `<name>-cert-validated` (when it creates the certificate).
 
         platform = Platform("dev", PlatformArgs(label=Label("acme", "dev", "platform"), certificate_arn=cert))
@@ -129,6 +131,7 @@ class Platform(pulumi.ComponentResource):
     alb_security_group_id: pulumi.Output[str]
     listener_arn: pulumi.Output[str]
     http_listener_arn: pulumi.Output[str]
+    standby_listener_arn: pulumi.Output[str]
     protocol: str
     access_log_bucket: pulumi.Output[str] | None
 
@@ -157,6 +160,7 @@ class Platform(pulumi.ComponentResource):
         certificate_arn = self._create_certificate() if create_certificate else args.certificate_arn
         https_listener = self._create_https_listener(certificate_arn) if https else None
         http_listener = self._create_http_listener(redirect=https)
+        standby_listener = self._create_standby_listener()
 
         self.cluster_arn = self._cluster.arn
         self.cluster_name = self._cluster.name
@@ -167,6 +171,7 @@ class Platform(pulumi.ComponentResource):
         self.alb_security_group_id = self._alb_security_group.id
         self.http_listener_arn = http_listener.arn
         self.listener_arn = (https_listener or http_listener).arn
+        self.standby_listener_arn = standby_listener.arn
         self.protocol = "https" if https else "http"
         self.access_log_bucket = self._access_logs.bucket if self._access_logs is not None else None
         self.register_outputs(
@@ -178,6 +183,7 @@ class Platform(pulumi.ComponentResource):
                 "clusterName": self.cluster_name,
                 "listenerArn": self.listener_arn,
                 "httpListenerArn": self.http_listener_arn,
+                "standbyListenerArn": self.standby_listener_arn,
                 "albArn": self.alb_arn,
                 "albSecurityGroupId": self.alb_security_group_id,
                 "albDnsName": self.alb_dns_name,
@@ -200,6 +206,7 @@ class Platform(pulumi.ComponentResource):
             alb_zone_id=self.alb_zone_id,
             protocol=self.protocol,
             alb_arn_suffix=self.alb_arn_suffix,
+            standby_listener_arn=self.standby_listener_arn,
         )
 
     def _create_vpc(self) -> None:
@@ -422,6 +429,24 @@ class Platform(pulumi.ComponentResource):
             certificate_arn=certificate_arn,
             default_actions=[NOT_FOUND_ACTION],
             tags=self._args.label.tags,
+            opts=child(self),
+        )
+
+    def _create_standby_listener(self) -> aws.lb.Listener:
+        """A listener no request reaches (the load balancer's security group admits only 80 and 443), where each
+        service keeps a rule for its target group.
+
+        ECS registers tasks only in a target group a load balancer forwards to. A replaced target group gets that
+        from the service's standby rule, so the new service can start its tasks in it while the live rule still
+        sends traffic to the old group; the live rule moves once the new tasks are healthy.
+        """
+        return aws.lb.Listener(
+            f"{self._name}-standby",
+            load_balancer_arn=self._alb.arn,
+            port=STANDBY_PORT,
+            protocol="HTTP",
+            default_actions=[NOT_FOUND_ACTION],
+            tags={**self._args.label.tags, STANDBY_TAG[0]: STANDBY_TAG[1]},
             opts=child(self),
         )
 

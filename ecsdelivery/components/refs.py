@@ -23,6 +23,9 @@ class PlatformRef:
         alb_zone_id: the load balancer's hosted zone id (alias target).
         protocol: "https" or "http": the scheme of service URLs; default "https".
         alb_arn_suffix: `app/<name>/<id>` for request-count scaling; default None: derived from `listener_arn`.
+        standby_listener_arn: the platform's standby listener (`Platform` makes one), where a service keeps a rule
+            for its target group so that a replaced group and service take traffic only once healthy; default
+            None: no standby rule, and a replaced target group takes traffic before its tasks are healthy.
     """
 
     vpc_id: pulumi.Input[str]
@@ -35,10 +38,12 @@ class PlatformRef:
     alb_zone_id: pulumi.Input[str]
     protocol: pulumi.Input[str] = "https"
     alb_arn_suffix: pulumi.Input[str] | None = None
+    standby_listener_arn: pulumi.Input[str] | None = None
 
     @classmethod
-    def from_stack_reference(cls, ref: pulumi.StackReference) -> PlatformRef:
-        """Read the platform outputs (vpcId, privateSubnetIds, clusterArn, ..., protocol) another stack exports."""
+    def from_stack_reference(cls, ref: pulumi.StackReference, *, standby: bool = False) -> PlatformRef:
+        """Read the platform outputs (vpcId, privateSubnetIds, clusterArn, ..., protocol) another stack exports;
+        with `standby`, also `standbyListenerArn` (a stack whose `Platform` this version created exports it)."""
 
         def get(key: str) -> pulumi.Output:
             return ref.require_output(key)
@@ -53,4 +58,5 @@ class PlatformRef:
             alb_dns_name=get("albDnsName"),
             alb_zone_id=get("albZoneId"),
             protocol=get("protocol"),
+            standby_listener_arn=get("standbyListenerArn") if standby else None,
         )

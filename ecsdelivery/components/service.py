@@ -18,7 +18,7 @@ from ecsdelivery.components.deployment import (
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.rollback_alarms import KINDS, alarm_name, create_rollback_alarms
 from ecsdelivery.components.task_definition import FargateTaskDefinition
-from ecsdelivery.naming import Label, service_url
+from ecsdelivery.naming import STANDBY_TAG, Label, service_url
 from ecsdelivery.replace_only import hashed_inputs
 from ecsdelivery.settings import AutoscalingArgs, CapacityArgs, DeploymentArgs
 
@@ -139,7 +139,9 @@ class FargateService(pulumi.ComponentResource):
     """An ECS Fargate service behind the platform's load balancer, or without one (a worker).
 
     Children: `<name>-sg` (+ `<name>-sg-ingress`, `<name>-sg-egress`), `<name>-tg` (IP target group), `<name>-rule`
-    (listener rule), `<name>-service`, with autoscaling `<name>-scaling` and `<name>-scale-cpu|memory|requests`,
+    (listener rule), `<name>-standby` (its twin on the platform's standby listener, when the platform has one and
+    the strategy is rolling), `<name>-service`, with autoscaling `<name>-scaling` and
+    `<name>-scale-cpu|memory|requests`,
     with a zone `<name>-dns`. A `deployment.strategy` of blue_green, canary or linear adds `<name>-tg-alt` (the
     alternate target group) and `<name>-ecs-lb-role` (+ `-policy`), and makes `<name>-rule` forward to both groups
     by weight; `deployment.alarms` adds `<name>-alarm-5xx`, `<name>-alarm-latency` and `<name>-alarm-unhealthy`.
@@ -175,14 +177,27 @@ class FargateService(pulumi.ComponentResource):
         if not self._routed and args.deployment.alarms is not None:
             raise ValueError(f"{name}: rollback alarms read load balancer metrics; a worker has none")
         self._shifts_traffic = self._routed and strategy.shifts_traffic
+        # Decide once: with the platform's standby listener, a new target group gets a new service, and the live
+        # rule moves to them only once the new tasks are healthy (see `_create_standby_rule`). A traffic-shifting
+        # strategy names the live rule in the service (ECS moves its weights), so it keeps rule-then-service.
+        self._standby_first = (
+            self._routed and not self._shifts_traffic and args.platform.standby_listener_arn is not None
+        )
 
         self._security_group = self._create_security_group()
         self._target_group = self._create_target_group("tg") if self._routed else None
         self._alternate_group = self._create_target_group("tg-alt") if self._shifts_traffic else None
-        self._rule = self._create_listener_rule() if self._routed else None
         self._infrastructure_role = self._create_infrastructure_role() if self._shifts_traffic else None
         self._alarms = self._create_alarms() if args.deployment.alarms is not None else []
-        self._service = self._create_service()
+        if self._standby_first:
+            standby = self._create_standby_rule()
+            self._rule: aws.lb.ListenerRule | None = None
+            self._service = self._create_service(after=[standby])
+            self._rule = self._create_listener_rule(after=self._service)
+        else:
+            self._rule = self._create_listener_rule() if self._routed else None
+            # The target group must be attached to a listener before a service can register targets in it.
+            self._service = self._create_service(after=[self._rule] if self._rule is not None else [])
         if args.autoscaling is not None:
             self._create_autoscaling(args.autoscaling)
         if self._routed and args.route53_zone_id is not None and args.host is not None:
@@ -288,23 +303,32 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self),
         )
 
-    def _create_listener_rule(self) -> aws.lb.ListenerRule:
+    def _conditions(self) -> list[dict[str, object]]:
         args = self._args
         conditions: list[dict[str, object]] = []
         if args.host is not None:
             conditions.append({"host_header": {"values": [args.host]}})
         if args.path_patterns:
             conditions.append({"path_pattern": {"values": list(args.path_patterns)}})
+        return conditions
+
+    def _create_listener_rule(self, *, after: aws.ecs.Service | None = None) -> aws.lb.ListenerRule:
+        """The live rule. With `after` (the service), its target group comes through the service, so the engine
+        moves the rule to a new group only once the service registered in it is steady."""
+        args = self._args
+        group_arn = self._target_group_arn()
+        if after is not None:
+            group_arn = pulumi.Output.all(after.id, group_arn).apply(lambda values: values[1])
         if self._alternate_group is not None:
-            action = weighted_forward(self._target_group_arn(), self._alternate_group.arn)
+            action = weighted_forward(group_arn, self._alternate_group.arn)
         else:
-            action = {"type": "forward", "target_group_arn": self._target_group_arn()}
+            action = {"type": "forward", "target_group_arn": group_arn}
         return aws.lb.ListenerRule(
             f"{self._name}-rule",
             listener_arn=args.platform.listener_arn,
             priority=args.listener_rule_priority,
             actions=[action],
-            conditions=conditions,
+            conditions=self._conditions(),
             tags=args.label.tags,
             # ECS moves the weights on every deployment; an `up` must not move them back.
             opts=child(self, ignore_changes=["actions"] if self._alternate_group is not None else []),
@@ -345,7 +369,49 @@ class FargateService(pulumi.ComponentResource):
             target_groups=groups,
         )
 
-    def _create_service(self) -> aws.ecs.Service:
+    def _create_standby_rule(self) -> aws.lb.ListenerRule:
+        """The target group's rule on the platform's standby listener, which no request reaches.
+
+        ECS starts tasks only in a target group a load balancer forwards to. This rule gives a new group that
+        before the live rule moves: a replaced group gets a new service (its name carries the group's), which
+        registers healthy tasks in it while the old service still serves from the old group; then the live rule
+        moves, and the old service and group are deleted at the end of the deploy. Same priority and conditions
+        as the live rule, on another listener, so it never collides where the live rule does not.
+        """
+        args = self._args
+        assert args.platform.standby_listener_arn is not None
+        return aws.lb.ListenerRule(
+            f"{self._name}-standby",
+            listener_arn=args.platform.standby_listener_arn,
+            priority=args.listener_rule_priority,
+            actions=[{"type": "forward", "target_group_arn": self._target_group_arn()}],
+            conditions=self._conditions(),
+            tags={**args.label.tags, STANDBY_TAG[0]: STANDBY_TAG[1]},
+            opts=child(self),
+        )
+
+    def _service_name(self) -> pulumi.Input[str]:
+        """The label's name; with a standby rule, plus a hash of the cluster and the target group's name, so a new
+        target group comes with a new service (created beside the old one, which serves until the end)."""
+        args = self._args
+        if not self._standby_first:
+            return args.label.name_for("ecs_service")
+        assert self._target_group is not None
+        label = args.label
+        return pulumi.Output.all(args.platform.cluster_arn, self._target_group.name).apply(
+            lambda values: label.name_for(
+                "ecs_service",
+                replace_on={
+                    **hashed_inputs(
+                        "aws:ecs/service:Service",
+                        {"cluster": values[0], "iamRole": None, "schedulingStrategy": None},
+                    ),
+                    "targetGroup": values[1],
+                },
+            )
+        )
+
+    def _create_service(self, *, after: Sequence[pulumi.Resource]) -> aws.ecs.Service:
         args = self._args
         deployment = args.deployment
         # With autoscaling on, the scaler owns the desired count: a deploy must not reset it.
@@ -363,10 +429,9 @@ class FargateService(pulumi.ComponentResource):
             else None
         )
         alarms = deployment.alarms
-        depends_on: list[pulumi.Resource] = [self._rule] if self._rule is not None else []
         return aws.ecs.Service(
             f"{self._name}-service",
-            name=args.label.name_for("ecs_service"),
+            name=self._service_name(),
             cluster=args.platform.cluster_arn,
             task_definition=args.task_definition.task_definition_arn,
             desired_count=args.autoscaling.min if args.autoscaling else args.desired_count,
@@ -400,7 +465,7 @@ class FargateService(pulumi.ComponentResource):
             tags=args.label.tags,
             # The target group must be attached to a listener before a service can register targets in it; the
             # alarms the deployment watches must exist before it starts.
-            opts=child(self, depends_on=[*depends_on, *self._alarms], ignore_changes=ignore),
+            opts=child(self, depends_on=[*after, *self._alarms], ignore_changes=ignore),
         )
 
     def _create_autoscaling(self, scaling: AutoscalingArgs) -> None:

@@ -46,6 +46,7 @@ from ecsdelivery.facts import (
     TLS_POLICY,
     VPC_ENDPOINT,
 )
+from ecsdelivery.naming import STANDBY_TAG
 from ecsdelivery.resources import (
     Resource,
     as_list,
@@ -417,6 +418,9 @@ def http_redirect(resources: Sequence[Resource], context: RuleContext) -> list[t
     found: list[tuple[str | None, str]] = []
     for listener in listeners:
         if str(listener.inputs.get("protocol") or "").upper() != "HTTP":
+            continue
+        # The platform's standby listener takes no traffic: no security group admits its port.
+        if (listener.inputs.get("tags") or {}).get(STANDBY_TAG[0]) == STANDBY_TAG[1]:
             continue
         actions = [a for a in as_list(listener.inputs.get("defaultActions")) if isinstance(a, Mapping)]
         redirects = all(

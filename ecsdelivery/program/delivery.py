@@ -183,7 +183,9 @@ def _platform(stack: ResolvedStack) -> tuple[PlatformRef, dict[str, Any]]:
     elif isinstance(platform, StackPlatform):
         reference = pulumi.StackReference(platform_stack_name(platform.stack))
         # The platform stack exports the scheme of its listener; read it rather than work it out again.
-        ref = PlatformRef.from_stack_reference(reference)
+        # A platform this program creates has a standby listener (see `Platform`); another kind may not.
+        referenced = stack.platform_stack.platform if stack.platform_stack is not None else None
+        ref = PlatformRef.from_stack_reference(reference, standby=isinstance(referenced, CreatePlatform))
         public_subnets = reference.get_output("publicSubnetIds")
     elif isinstance(platform, ExistingPlatform):
         region, account = config.region, config.accounts[0]
@@ -212,6 +214,7 @@ def _platform(stack: ResolvedStack) -> tuple[PlatformRef, dict[str, Any]]:
         "albDnsName": ref.alb_dns_name,
         "albZoneId": ref.alb_zone_id,
         "protocol": ref.protocol,
+        **({"standbyListenerArn": ref.standby_listener_arn} if ref.standby_listener_arn is not None else {}),
     }
     return ref, exports
 

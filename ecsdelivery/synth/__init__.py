@@ -116,6 +116,7 @@ def _platform_outputs(namespace: str, stack: str, app: str, region: str, account
         "albDnsName": f"{alb}-1234567890.{region}.elb.amazonaws.com",
         "albZoneId": "Z35SXDOTRQ7X7K",
         "protocol": protocol,
+        "standbyListenerArn": f"arn:aws:elasticloadbalancing:{region}:{account}:listener/app/{alb}/0123456789abcdef/5a",
     }
 
 

@@ -75,6 +75,9 @@ class Comparison:
     stack: str
     changes: list[Change] = field(default_factory=list)
     collisions: list[Collision] = field(default_factory=list)
+    #: steps of the engine's order after which live traffic meets a target group without healthy tasks, or a
+    #: service step ECS would refuse (`ecsdelivery.synth.engine_order.traffic_gaps`)
+    gaps: list[str] = field(default_factory=list)
 
     @property
     def replacements(self) -> list[Change]:
@@ -104,6 +107,7 @@ class Comparison:
             "collisions": [
                 {"type": c.type, "key": c.key, "new": c.new, "holder": c.holder, "why": c.why} for c in self.collisions
             ],
+            "gaps": list(self.gaps),
         }
 
 
@@ -258,6 +262,9 @@ def compare(before: Document, after: Document) -> Comparison:
             downtime = "its replacement has another name" if resource["type"] in _DOWNTIME_ON_DELETE else None
             comparison.changes.append(Change(resource["type"], resource["name"], "delete", (), downtime))
     comparison.collisions = _collisions(before, after, comparison, matches, fresh)
+    from ecsdelivery.synth.engine_order import traffic_gaps
+
+    comparison.gaps = traffic_gaps(before, after, comparison)
     return comparison
 
 
@@ -353,7 +360,8 @@ def report_lines(comparison: Comparison, against: str) -> list[str]:
     lines = [
         f"stack {comparison.stack} against {against}: {len(replacements)} replacement(s), "
         f"{len(comparison.of('update'))} update(s), {len(comparison.of('create'))} create(s), "
-        f"{len(comparison.of('delete'))} delete(s), {len(comparison.collisions)} collision(s)"
+        f"{len(comparison.of('delete'))} delete(s), {len(comparison.collisions)} collision(s), "
+        f"{len(comparison.gaps)} traffic gap(s)"
     ]
     for change in replacements:
         was = f" (was {change.old_name})" if change.old_name else ""
@@ -365,6 +373,8 @@ def report_lines(comparison: Comparison, against: str) -> list[str]:
         for change in comparison.of(action):
             downtime = f"  downtime: {change.downtime}" if change.downtime else ""
             lines.append(f"  {action} {change.name}  {change.type}{downtime}")
+    for gap in comparison.gaps:
+        lines.append(f"  DOWNTIME {gap}")
     for collision in comparison.collisions:
         lines.append(f"  COLLISION {collision.line()}")
     if comparison.collisions:
@@ -376,7 +386,7 @@ def markdown(comparison: Comparison, against: str) -> str:
     """The report as Markdown, for a job summary or a pull-request comment."""
     replacements = comparison.replacements
     head = f"### Replacements in `{comparison.stack}`"
-    if not replacements and not comparison.collisions and not comparison.of("delete"):
+    if not replacements and not comparison.collisions and not comparison.gaps and not comparison.of("delete"):
         return f"{head}\n\nNothing is replaced or deleted (against `{against}`).\n"
     rows = ["| resource | type | because | downtime |", "|---|---|---|---|"]
     for change in replacements:
@@ -385,6 +395,9 @@ def markdown(comparison: Comparison, against: str) -> str:
     for change in comparison.of("delete"):
         rows.append(f"| `{change.name}` | `{change.type}` | deleted | {change.downtime or 'none'} |")
     text = f"{head}\n\n" + "\n".join(rows) + "\n"
+    if comparison.gaps:
+        text += "\n**Traffic meets an empty target group** (in the engine's order):\n\n"
+        text += "".join(f"- {gap}\n" for gap in comparison.gaps)
     if comparison.collisions:
         text += "\n**Collisions: the deploy would stop on a duplicate.**\n\n"
         text += "".join(f"- {c.line()}\n" for c in comparison.collisions)

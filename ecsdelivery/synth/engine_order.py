@@ -1,0 +1,169 @@
+"""The engine's create-before-delete order for an edit, and where traffic goes at each step.
+
+Pulumi runs a deploy in dependency order: a resource's create, replacement or update starts once the
+resources its inputs (and `dependsOn`) come from are done; the old copies of replaced resources and the
+resources no longer in the program are deleted at the end, dependents first. `engine_steps` lays the steps of
+one edit out in that order (one valid order of the many the engine may take; resources without a path between
+them may run in parallel, which changes nothing below since only dependent steps are ordered).
+
+`traffic_gaps` replays the steps against a small model of a load balancer: a listener rule forwards to a target
+group; a target group serves once a service registers healthy tasks in it (a service's step ends when its tasks
+are healthy: the components wait for steady state); an ECS service updated to another group drains its tasks
+from the old one. After every step, each rule that served traffic before the deploy must forward to a group
+with healthy tasks; each step where one does not is a gap (downtime).
+
+    steps = engine_steps(before, after, compare(before, after))
+    traffic_gaps(before, after, compare(before, after))   # [] when traffic never meets an empty group
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ecsdelivery.naming import STANDBY_TAG
+from ecsdelivery.synth.replacements import Comparison
+
+RULE = "aws:lb/listenerRule:ListenerRule"
+SERVICE = "aws:ecs/service:Service"
+TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+
+Document = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One engine step: `create`, `create-replacement`, `update`, `delete-replaced` or `delete`."""
+
+    op: str
+    name: str
+    type: str
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.name}"
+
+
+def _deps(resource: Mapping[str, Any], names: set[str]) -> set[str]:
+    found = {d for sources in (resource.get("dependencies") or {}).values() for d in sources}
+    found |= set((resource.get("options") or {}).get("dependsOn", []))
+    return (found & names) - {resource["name"]}
+
+
+def _topological(resources: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Dependencies first; otherwise in the documents' order."""
+    names = {r["name"] for r in resources}
+    pending = {r["name"]: _deps(r, names) for r in resources}
+    by_name = {r["name"]: r for r in resources}
+    ordered: list[Mapping[str, Any]] = []
+    while pending:
+        ready = [r["name"] for r in resources if r["name"] in pending and not pending[r["name"]]]
+        if not ready:  # a cycle cannot be registered; keep the rest in document order
+            ready = [r["name"] for r in resources if r["name"] in pending]
+        for name in ready:
+            ordered.append(by_name[name])
+            del pending[name]
+        for deps in pending.values():
+            deps.difference_update(ready)
+    return ordered
+
+
+def engine_steps(before: Document, after: Document, comparison: Comparison) -> list[Step]:
+    """The steps of the deploy from `before` to `after`, in an order the engine may take."""
+    actions = {c.name: c.action for c in comparison.changes}
+    steps: list[Step] = []
+    for resource in _topological(after["resources"]):
+        action = actions.get(resource["name"])
+        if action in ("create", "update"):
+            steps.append(Step(action, resource["name"], resource["type"]))
+        elif action == "replace":
+            steps.append(Step("create-replacement", resource["name"], resource["type"]))
+    replaced_old = {c.old_name or c.name for c in comparison.changes if c.action == "replace"}
+    deleted = {c.name for c in comparison.changes if c.action == "delete"}
+    for resource in reversed(_topological(before["resources"])):
+        if resource["name"] in deleted:
+            steps.append(Step("delete", resource["name"], resource["type"]))
+        elif resource["name"] in replaced_old:
+            steps.append(Step("delete-replaced", resource["name"], resource["type"]))
+    return steps
+
+
+def _group_of(resource: Mapping[str, Any], key: str, groups: set[str]) -> str | None:
+    """The target group (logical name) an input of a rule or service points at."""
+    found = [d for d in (resource.get("dependencies") or {}).get(key, []) if d in groups]
+    return found[0] if found else None
+
+
+def _standby(resource: Mapping[str, Any]) -> bool:
+    tags = resource["inputs"].get("tags") or {}
+    return tags.get(STANDBY_TAG[0]) == STANDBY_TAG[1]
+
+
+def traffic_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
+    """Each step after which a listener rule that served traffic forwards to a group without healthy tasks, and
+    each service step ECS would refuse (its target group is not attached to a load balancer yet)."""
+    old_to_new = {c.old_name or c.name: c.name for c in comparison.changes if c.action != "create"}
+    old_resources = {r["name"]: r for r in before["resources"]}
+    new_resources = {r["name"]: r for r in after["resources"]}
+    # A copy is (logical name in AFTER, or in BEFORE for a deleted one; "old" or "new").
+    old_groups = {r["name"] for r in before["resources"] if r["type"] == TARGET_GROUP}
+    new_groups = {r["name"] for r in after["resources"] if r["type"] == TARGET_GROUP}
+
+    def old_copy(old_name: str) -> tuple[str, str]:
+        return (old_to_new.get(old_name, old_name), "old")
+
+    rules: dict[tuple[str, str], tuple[str, str] | None] = {}
+    registered: dict[tuple[str, str], tuple[str, str] | None] = {}
+    for resource in before["resources"]:
+        if resource["type"] == RULE:
+            group = _group_of(resource, "actions", old_groups)
+            rules[old_copy(resource["name"])] = old_copy(group) if group else None
+        elif resource["type"] == SERVICE:
+            group = _group_of(resource, "loadBalancers", old_groups)
+            registered[old_copy(resource["name"])] = old_copy(group) if group else None
+    standby = {old_copy(r["name"]) for r in before["resources"] if r["type"] == RULE and _standby(r)}
+    standby |= {(r["name"], "new") for r in after["resources"] if r["type"] == RULE and _standby(r)}
+    serving = {copy for copy, group in rules.items() if group in set(registered.values()) and copy not in standby}
+    current: dict[str, str] = {}  # logical name -> the copy its dependents see now
+
+    def target(resource: Mapping[str, Any], key: str) -> tuple[str, str] | None:
+        group = _group_of(resource, key, new_groups)
+        return (group, current.get(group, "old")) if group else None
+
+    gaps: list[str] = []
+    open_gaps: set[tuple[tuple[str, str], tuple[str, str] | None]] = set()
+    for step in engine_steps(before, after, comparison):
+        name = step.name
+        if step.op in ("create", "create-replacement"):
+            current[name] = "new"
+        resource = new_resources.get(name) or old_resources.get(name)
+        assert resource is not None
+        if step.type == RULE:
+            if step.op in ("create", "create-replacement"):
+                rules[(name, "new")] = target(resource, "actions")
+            elif step.op == "update":
+                rules[(name, "old")] = target(resource, "actions")
+            else:
+                rules.pop((name, "old"), None)
+        elif step.type == SERVICE:
+            group = target(resource, "loadBalancers") if step.op in ("create", "create-replacement", "update") else None
+            if group is not None and group not in rules.values():
+                gaps.append(f"`{step}` fails: ECS registers tasks only in a target group a listener forwards to")
+            if step.op in ("create", "create-replacement"):
+                registered[(name, "new")] = target(resource, "loadBalancers")
+            elif step.op == "update":
+                # ECS starts tasks in the new group and drains the old group's once they are healthy.
+                registered[(name, "old")] = target(resource, "loadBalancers")
+            else:
+                registered.pop((name, "old"), None)
+        healthy = {group for group in registered.values() if group is not None}
+        empty = {(copy, rules.get(copy)) for copy in serving if copy in rules and rules.get(copy) not in healthy}
+        # Each gap once, at the step where it opens.
+        for copy, group in sorted(empty - open_gaps, key=str):
+            where = f"{group[0]} ({group[1]} copy)" if group else "no target group"
+            gaps.append(f"after `{step}`: listener rule {copy[0]} forwards to {where}, which has no healthy tasks")
+        open_gaps = empty
+    return gaps
+
+
+__all__ = ["Step", "engine_steps", "traffic_gaps"]
