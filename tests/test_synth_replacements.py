@@ -74,7 +74,7 @@ def _set_port(port: int) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("prod", None), ("preview", 42)])
+@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("staging", None), ("preview", 42)])
 def test_container_port_replaces_the_target_group_under_a_new_name(tmp_path: Path, env: str, pr: int | None) -> None:
     before, after = _before_after(tmp_path, env, "catalog/defaults.yaml", _set_port(9090), pr=pr)
     comparison = compare(before, after)
@@ -356,3 +356,14 @@ def test_the_replay_refuses_a_service_in_a_group_no_listener_forwards_to() -> No
     group["inputs"]["port"] = 9090
     gaps = compare(before, after).gaps
     assert any("fails: ECS registers tasks only in a target group a listener forwards to" in gap for gap in gaps)
+
+
+def test_a_traffic_shifting_service_cannot_move_its_target_groups_and_the_report_says_so(tmp_path: Path) -> None:
+    """prod deploys by shifting traffic between two groups; ECS owns the rule's weights (its actions are ignored),
+    so the rule never follows a replaced group: the replay shows the service step ECS refuses and the stuck delete."""
+    before, after = _before_after(tmp_path, "prod", "catalog/defaults.yaml", _set_port(9090))
+    comparison = compare(before, after)
+    assert comparison.collisions == []
+    assert {c.name for c in comparison.replacements} >= {"web-service-tg", "web-service-tg-alt"}
+    assert any("update web-service-service` fails" in gap for gap in comparison.gaps)
+    assert any("delete-replaced web-service-tg` fails" in gap for gap in comparison.gaps)

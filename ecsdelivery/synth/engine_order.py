@@ -138,6 +138,13 @@ def traffic_gaps(before: Document, after: Document, comparison: Comparison) -> l
             current[name] = "new"
         resource = new_resources.get(name) or old_resources.get(name)
         assert resource is not None
+        if step.type == TARGET_GROUP and step.op in ("delete", "delete-replaced"):
+            holders = sorted(copy[0] for copy, group in rules.items() if group == (name, "old"))
+            if holders:
+                gaps.append(
+                    f"`{step}` fails: listener rule {', '.join(holders)} still forwards to it (the rule's "
+                    "actions are ignored or unchanged), and traffic stays on the old group"
+                )
         if step.type == RULE:
             if step.op in ("create", "create-replacement"):
                 rules[(name, "new")] = target(resource, "actions")

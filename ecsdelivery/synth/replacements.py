@@ -203,10 +203,12 @@ def compare(before: Document, after: Document) -> Comparison:
         old = old_by_name.get(matches.get(resource["name"], ""))
         if old is None or _is_component(resource):
             continue
+        # The engine does not diff inputs under `ignoreChanges`: they keep the old value.
+        ignored = set(_options(resource).get("ignoreChanges", []))
         changed_inputs[resource["name"]] = sorted(
             key
             for key in set(old["inputs"]) | set(resource["inputs"])
-            if old["inputs"].get(key) != resource["inputs"].get(key)
+            if old["inputs"].get(key) != resource["inputs"].get(key) and key not in ignored
         )
         # The name last: with a hashed name it changes because the others do.
         keys = sorted(_replace_only(resource), key=lambda k: k in _NAME_INPUTS)
@@ -225,11 +227,12 @@ def compare(before: Document, after: Document) -> Comparison:
             name = resource["name"]
             if name in replaced or name in created or _is_component(resource):
                 continue
+            ignored = set(_options(resource).get("ignoreChanges", []))
             reasons = [
                 f"{key}: from {', '.join(sorted(set(sources) & fresh))}, which is "
                 + ("replaced" if set(sources) & set(replaced) else "new")
                 for key, sources in sorted(_dependencies(resource).items())
-                if key in _replace_only(resource) and set(sources) & fresh
+                if key in _replace_only(resource) and set(sources) & fresh and key not in ignored
             ]
             if reasons:
                 replaced[name] = reasons
@@ -252,7 +255,10 @@ def compare(before: Document, after: Document) -> Comparison:
                 Change(resource["type"], name, "replace", tuple(replaced[name]), _downtime(resource), alias)
             )
         else:
-            through = sorted(k for k, sources in _dependencies(resource).items() if set(sources) & fresh)
+            ignored = set(_options(resource).get("ignoreChanges", []))
+            through = sorted(
+                k for k, sources in _dependencies(resource).items() if set(sources) & fresh and k not in ignored
+            )
             updated = sorted(set(changed_inputs.get(name, [])) | set(through))
             action = "update" if updated else "same"
             comparison.changes.append(Change(resource["type"], name, action, tuple(updated), None, alias))
