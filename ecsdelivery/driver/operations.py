@@ -162,23 +162,6 @@ class Driver:
         except StackNotFoundError:
             return None
 
-    def _stack_config(self, resolved: ResolvedStack) -> dict[str, str]:
-        """The config the program reads (`ecsdelivery:*`) and the provider's (`aws:*`)."""
-        cfg, image = resolved.config, resolved.image.reference if resolved.image else None
-        config = {
-            "ecsdelivery:stacksDir": str(self.settings.stacks_dir.resolve()),
-            "ecsdelivery:local": "true" if self.settings.local else "false",
-            "aws:region": cfg.region,
-        }
-        if image:
-            config["ecsdelivery:image"] = image
-        if self.settings.git_sha:
-            config["ecsdelivery:gitSha"] = self.settings.git_sha
-        endpoint = self.workspace.endpoint
-        if self.settings.local and endpoint:
-            config.update(provider_config(endpoint, cfg.region))
-        return config
-
     def _update(self, target: plan.Target, resolved: ResolvedStack, stack: Stack) -> UpReport:
         workspace = self.workspace
         image = resolved.image.reference if resolved.image else None
@@ -191,7 +174,7 @@ class Driver:
         if workspace.update_in_progress(stack):
             raise locked_error(target.stack)
         with workspace.mapped(target.stack, "configuring the stack"):
-            workspace.apply_config(stack, self._stack_config(resolved))
+            workspace.apply_config(stack, workspace.program_config(resolved))
         self.say(f"deploying {target.stack}" + (f" with {image}" if image else ""))
         with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
             result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
@@ -237,7 +220,7 @@ class Driver:
             stack = existing or workspace.open(target.stack, backend, create=True)
             try:
                 with workspace.mapped(target.stack, "configuring the stack"):
-                    workspace.apply_config(stack, self._stack_config(resolved))
+                    workspace.apply_config(stack, workspace.program_config(resolved))
                 title = f"pulumi preview {target.stack}"
                 with workspace.mapped(target.stack, "the preview", stack), self.report.stream(title):
                     result = stack.preview(

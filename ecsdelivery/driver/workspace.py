@@ -28,7 +28,7 @@ import yaml
 
 from ecsdelivery.driver import plan
 from ecsdelivery.driver.aws import AwsAccess
-from ecsdelivery.driver.local import emulator
+from ecsdelivery.driver.local import emulator, provider_config
 from ecsdelivery.driver.pulumi_cli import find_pulumi_command
 from ecsdelivery.errors import DeploymentError, MissingRequirementError, StackLockedError, UsageError
 from ecsdelivery.program import delivery_program
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pulumi.automation import PulumiCommand, Stack
 
     from ecsdelivery.config import StackConfig
+    from ecsdelivery.stack import ResolvedStack
 
 DEFAULT_PROJECT = "ecsdelivery"
 MAX_ERROR_LINES = 12
@@ -257,6 +258,24 @@ class Workspace:
             except Exception as err:  # tags are a convenience; the update history stays authoritative
                 self.say(f"warning: cannot set stack tag {key}: {error_lines(err)[0]}")
                 return
+
+    def program_config(self, resolved: ResolvedStack) -> dict[str, str]:
+        """The stack config the program reads (`ecsdelivery:*`: what `current_stack` resolves the same stack from)
+        and the provider's (`aws:*`, the emulator's endpoints with `--local`)."""
+        cfg, image = resolved.config, resolved.image.reference if resolved.image else None
+        config = {
+            "ecsdelivery:stacksDir": str(self.settings.stacks_dir.resolve()),
+            "ecsdelivery:local": "true" if self.settings.local else "false",
+            "aws:region": cfg.region,
+        }
+        if image:
+            config["ecsdelivery:image"] = image
+        if self.settings.git_sha:
+            config["ecsdelivery:gitSha"] = self.settings.git_sha
+        endpoint = self.endpoint
+        if self.settings.local and endpoint:
+            config.update(provider_config(endpoint, cfg.region))
+        return config
 
     def apply_config(self, stack: Stack, config: Mapping[str, str]) -> None:
         """Set the stack's config to `config`, removing keys this run no longer sets."""
