@@ -210,3 +210,23 @@ def test_desired_count_follows_autoscaling_min_unless_set(tmp_path: Path) -> Non
     assert _load(tmp_path, SERVICE.format(extra=extra)).services["web"].desired_count == 2
     problems = _problems(tmp_path, SERVICE.format(extra=extra + "\n    desired_count: 1"))
     assert any("services.web.desired_count: 1 is outside autoscaling min..max (2..6)" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("tags", "fragment"),
+    [
+        ('{Owner: "a\\nb"}', "tags.Owner: tag values take letters, digits, spaces"),
+        ('{"bad key!": x}', "tags.bad key!: tag keys take letters, digits, spaces"),
+        ("{Team: a;b}", "tags.Team: tag values take"),
+    ],
+)
+def test_tags_aws_would_refuse_are_refused_at_their_line(tmp_path: Path, tags: str, fragment: str) -> None:
+    problems = _problems(tmp_path, f"import: [catalog/base.yaml]\ntags: {tags}\n")
+    assert any(fragment in p and "dev.yaml:2:" in p for p in problems), problems
+
+
+def test_tags_aws_takes_are_accepted(tmp_path: Path) -> None:
+    tags = {"Owner": "Équipe web", "Path": "a/b:c=d+e-f@g_h.i", "Empty": ""}
+    text = "import: [catalog/base.yaml]\ntags: {Owner: Équipe web, Path: a/b:c=d+e-f@g_h.i, Empty: ''}\n"
+    stacks = write_stacks(tmp_path, {"dev.yaml": text})
+    assert load_stack("dev", stacks_dir=stacks).tags == tags

@@ -112,8 +112,9 @@ def test_a_tag_value_aws_refuses_exits_2(tmp_path: Path) -> None:
     stacks = stacks_with(tmp_path, "dev", {"tags": {"Project": "web", "Owner": "team#1"}})
     done = run("dev", "--stacks-dir", str(stacks))
     assert done.returncode == 2
-    assert "resources[web-task-task].tags[" in done.stderr
-    assert "does not match the pattern" in done.stderr
+    # refused where it is written, before any payload is built
+    assert "dev.yaml:" in done.stderr and "tags.Owner: tag values take letters, digits, spaces" in done.stderr
+    assert "'team#1'" in done.stderr
 
 
 def test_a_bad_stack_file_exits_2_with_config_lines(tmp_path: Path) -> None:

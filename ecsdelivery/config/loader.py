@@ -524,7 +524,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
     return tuple(path)
 
 
-_RELATIVE = re.compile(r"^@(?P<path>\S*?): ")
+_RELATIVE = re.compile(r"^@(?P<path>.*?): ")  # keys (tag keys) may hold spaces
 _PART = re.compile(r"\[([0-9]+)\]|([^.\[\]]+)")
 
 

@@ -122,6 +122,10 @@ def _check_retention(value: int) -> int:
     return value
 
 
+# What AWS takes in tag keys and values (`[\p{L}\p{Z}\p{N}_.:/=+\-@]*`): letters, digits, `_`, separators.
+_TAG_TEXT = re.compile(r"[\w .:/=+\-@\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*")
+
+
 def _check_tags(tags: dict[str, str]) -> dict[str, str]:
     for key, value in tags.items():
         if not 1 <= len(key) <= 128:
@@ -130,6 +134,11 @@ def _check_tags(tags: dict[str, str]) -> dict[str, str]:
             raise ValueError(f"@{key}: tag keys starting with 'aws:' are reserved by AWS")
         if len(value) > 256:
             raise ValueError(f"@{key}: tag values are at most 256 characters")
+        for what, text in (("keys", key), ("values", value)):
+            if not _TAG_TEXT.fullmatch(text):
+                raise ValueError(
+                    f"@{key}: tag {what} take letters, digits, spaces and _ . : / = + - @ only, not {text!r}"
+                )
     return tags
 
 
