@@ -89,6 +89,7 @@ def test_container_port_replaces_the_target_group_under_a_new_name(tmp_path: Pat
     # A new target group comes with a new service (its name carries the group's); the load balancer and the
     # cluster stay.
     assert replaced["aws:ecs/service:Service"].reasons[-1].startswith("name:")
+    assert "name: from web-service-tg, which is replaced" in replaced["aws:ecs/service:Service"].reasons
     assert {"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/cluster:Cluster"}.isdisjoint(replaced)
     # In the engine's order the live rule moves only once the new service's tasks are healthy.
     assert comparison.gaps == []

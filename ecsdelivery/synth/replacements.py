@@ -239,6 +239,24 @@ def compare(before: Document, after: Document) -> Comparison:
                 grew = True
         if not grew:
             break
+    # A replacement with its own reasons may also follow another's: say so (before the name, which follows both).
+    fresh = set(replaced) | created
+    for resource in new_resources:
+        name = resource["name"]
+        if name not in replaced or name in created or _is_component(resource):
+            continue
+        ignored = set(_options(resource).get("ignoreChanges", []))
+        follows = [
+            f"{key}: from {', '.join(sorted(set(sources) & fresh))}, which is "
+            + ("replaced" if set(sources) & set(replaced) else "new")
+            for key, sources in sorted(_dependencies(resource).items())
+            if key in _replace_only(resource) and set(sources) & fresh and key not in ignored
+        ]
+        direct = [r for r in replaced[name] if _input_of(r) not in _NAME_INPUTS]
+        names = [r for r in replaced[name] if _input_of(r) in _NAME_INPUTS]
+        shown = {_input_of(r) for r in direct}
+        added = [r for r in follows if r not in replaced[name] and _input_of(r) not in shown]
+        replaced[name] = direct + added + names
 
     comparison = Comparison(stack=str(after["stack"]))
     fresh = set(replaced) | created
@@ -275,6 +293,11 @@ def compare(before: Document, after: Document) -> Comparison:
 
 
 _DOWNTIME_ON_DELETE = ("aws:lb/loadBalancer:LoadBalancer",)
+
+
+def _input_of(reason: str) -> str:
+    """The input a reason line is about: `port: 8080 -> 9090` -> `port`."""
+    return reason.split(":", 1)[0]
 
 
 def _replace_only(resource: Mapping[str, Any]) -> list[str]:
