@@ -45,6 +45,8 @@ LIMITS: dict[str, int] = {
     "container": 255,
     "s3_bucket": 63,
     "cloudwatch_alarm": 255,
+    "waf_web_acl": 128,
+    "waf_metric": 100,
 }
 
 HASH_LENGTH = 6

@@ -150,6 +150,24 @@ _TABLE = (
         cfn_type="AWS::IAM::RolePolicy",
     ),
     ReplaceOnly(
+        "aws:wafv2/webAcl:WebAcl",
+        ("name", "namePrefix", "scope"),
+        unique_keys=(("name", "scope"),),
+        cfn_type="AWS::WAFv2::WebACL",
+    ),
+    ReplaceOnly(
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        ("resourceArn", "webAclArn"),
+        # A load balancer has one web ACL at a time.
+        unique_keys=(("resourceArn",),),
+        cfn_type="AWS::WAFv2::WebACLAssociation",
+    ),
+    # CloudFormation updates a key's spec in place by replacing it; pulumi-aws replaces on these.
+    ReplaceOnly(
+        "aws:kms/key:Key", ("customerMasterKeySpec", "keyUsage", "multiRegion", "customKeyStoreId", "xksKeyId")
+    ),
+    ReplaceOnly("aws:kms/alias:Alias", ("name", "namePrefix"), unique_keys=(("name",),), cfn_type="AWS::KMS::Alias"),
+    ReplaceOnly(
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         ("name",),
         unique_keys=(("name",),),

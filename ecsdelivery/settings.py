@@ -199,9 +199,12 @@ class LoggingArgs:
 
     Attributes:
         retention_days: CloudWatch Logs retention of the service's log group; default 30.
+        kms_key_arn: ARN of the KMS key (or a Pulumi output of one) that encrypts the log group; default None
+            (CloudWatch Logs' own encryption). The key policy must let CloudWatch Logs use it (`LogEncryptionKey`).
     """
 
     retention_days: int = 30
+    kms_key_arn: str | None = None
 
 
 #: What a preview keeps its logs for by default (`preview.log_retention_days`): previews are short-lived.

@@ -161,6 +161,34 @@ def _service_role(i: Mapping[str, Any], region: str, account: str) -> list[Call]
     return calls
 
 
+def _web_acl(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    arn = f"arn:aws:wafv2:{region}:{account}:regional/webacl/{i['name']}/0a1b2c3d-0000-0000-0000-000000000000"
+    managed = f"arn:aws:wafv2:{region}:{account}:regional/managedruleset/AWS/AWSManagedRulesCommonRuleSet"
+    return [Call("wafv2:CreateWebACL", arn, _tags(i)), Call("wafv2:CreateWebACL", managed)]
+
+
+def _web_acl_association(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    return [
+        Call("wafv2:AssociateWebACL", str(i["webAclArn"])),
+        Call("wafv2:AssociateWebACL", str(i["resourceArn"])),
+        Call("elasticloadbalancing:SetWebAcl", str(i["resourceArn"])),
+    ]
+
+
+def _kms_key(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    key = f"arn:aws:kms:{region}:{account}:key/0a1b2c3d-0000-0000-0000-000000000000"
+    environment = {"aws:ResourceTag/Environment": (i.get("tags") or {}).get("Environment")}
+    return [
+        Call("kms:CreateKey", "*", _tags(i)),
+        Call("kms:EnableKeyRotation", key, environment),
+        Call("kms:ScheduleKeyDeletion", key, environment),
+    ]
+
+
+def _kms_alias(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    return [Call("kms:CreateAlias", f"arn:aws:kms:{region}:{account}:{i['name']}")]
+
+
 CALLS: dict[str, Builder] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _attachment,
@@ -188,6 +216,10 @@ CALLS: dict[str, Builder] = {
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _bucket_call("s3:PutBucketOwnershipControls"),
     "awsx:ec2:Vpc": _vpc,
     "aws:appautoscaling/target:Target": _scaling_target,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:wafv2/webAclAssociation:WebAclAssociation": _web_acl_association,
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
 }
 
 

@@ -182,7 +182,9 @@ def test_star_resources_are_only_for_reads_or_tag_conditioned_creates() -> None:
         for grant in grants:
             if grant.resources != ("*",):
                 continue
-            reads = all(a.split(":", 1)[1].startswith(("Describe", "DeregisterTaskDefinition")) for a in grant.actions)
+            reads = all(
+                a.split(":", 1)[1].startswith(("Describe", "List", "DeregisterTaskDefinition")) for a in grant.actions
+            )
             assert reads or grant.tag == REQUEST_TAG, grant
     assert set(unscopable()) >= {"ecs:RegisterTaskDefinition", "ec2:DescribeVpcs", "acm:RequestCertificate"}
 

@@ -32,6 +32,8 @@ CFN_NAMES: dict[str, dict[str, str]] = {
     "aws:iam/rolePolicy:RolePolicy": {"name": "PolicyName", "role": "RoleName"},
     "aws:cloudwatch/logGroup:LogGroup": {"name": "LogGroupName"},
     "aws:cloudwatch/metricAlarm:MetricAlarm": {"name": "AlarmName"},
+    "aws:wafv2/webAclAssociation:WebAclAssociation": {"webAclArn": "WebACLArn"},
+    "aws:kms/alias:Alias": {"name": "AliasName"},
     "aws:ecr/repository:Repository": {
         "name": "RepositoryName",
         "encryptionConfigurations": "EncryptionConfiguration",

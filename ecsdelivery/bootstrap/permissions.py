@@ -217,6 +217,77 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
             },
         ),
     ),
+    "aws:wafv2/webAcl:WebAcl": (
+        Grant(
+            (
+                "wafv2:CreateWebACL",
+                "wafv2:GetWebACL",
+                "wafv2:UpdateWebACL",
+                "wafv2:DeleteWebACL",
+                "wafv2:TagResource",
+                "wafv2:UntagResource",
+                "wafv2:ListTagsForResource",
+            ),
+            (
+                "arn:aws:wafv2:{region}:{account}:regional/webacl/{prefix}*/*",
+                "arn:aws:wafv2:{region}:{account}:regional/managedruleset/*/*",
+            ),
+            "regional web ACLs named with the prefix, and the AWS managed rule groups they reference",
+        ),
+    ),
+    "aws:wafv2/webAclAssociation:WebAclAssociation": (
+        Grant(
+            ("wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"),
+            (
+                "arn:aws:wafv2:{region}:{account}:regional/webacl/{prefix}*/*",
+                _ELB + ":loadbalancer/app/{prefix32}*/*",
+            ),
+            "web ACLs and load balancers named with the prefix",
+        ),
+        Grant(
+            ("elasticloadbalancing:SetWebAcl",),
+            (_ELB + ":loadbalancer/app/{prefix32}*/*",),
+            "load balancers named with the prefix",
+        ),
+    ),
+    "aws:kms/key:Key": (
+        Grant(
+            ("kms:CreateKey",),
+            ("*",),
+            "unscopable (a new key has no ARN yet); the tags it carries must name this environment",
+            tag=REQUEST_TAG,
+        ),
+        Grant(
+            (
+                "kms:DescribeKey",
+                "kms:GetKeyPolicy",
+                "kms:PutKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:EnableKeyRotation",
+                "kms:ListResourceTags",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:ScheduleKeyDeletion",
+            ),
+            ("arn:aws:kms:{region}:{account}:key/*",),
+            "keys tagged with this environment",
+            tag=RESOURCE_TAG,
+        ),
+    ),
+    "aws:kms/alias:Alias": (
+        Grant(
+            ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+            ("arn:aws:kms:{region}:{account}:alias/{prefix}*",),
+            "aliases named with the prefix",
+        ),
+        Grant(
+            ("kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"),
+            ("arn:aws:kms:{region}:{account}:key/*",),
+            "keys tagged with this environment",
+            tag=RESOURCE_TAG,
+        ),
+        Grant(("kms:ListAliases",), ("*",), "unscopable: ListAliases takes no resource"),
+    ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": (
         Grant(
             (

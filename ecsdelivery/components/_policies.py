@@ -306,3 +306,31 @@ def alb_access_log_policy(*, bucket_arn: str, account_id: str, region: str, pref
             },
         ]
     )
+
+
+def log_key_policy(*, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
+    """The key policy of a log-group key: the account administers it (through IAM); CloudWatch Logs in `region`
+    may use it only for this account's log groups there (the encryption context names the log group)."""
+    return document(
+        [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncrypts",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+                    }
+                },
+            },
+        ]
+    )

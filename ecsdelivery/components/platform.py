@@ -20,6 +20,13 @@ from ecsdelivery.replace_only import hashed_inputs
 
 LOAD_BALANCER_TYPE = "application"
 LOAD_BALANCER_BASELINE = {"internal": False, "loadBalancerType": LOAD_BALANCER_TYPE}
+#: AWS managed rule groups the web ACL runs, in order: common exploits (OWASP top 10), known bad inputs
+#: (Log4j, SSRF patterns), and Amazon's IP reputation list.
+WAF_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
 #: Key prefix of the load balancer's access logs in their bucket.
 ACCESS_LOG_PREFIX = "alb"
 NatStrategy = Literal["None", "Single", "OnePerAz"]
@@ -84,6 +91,8 @@ class PlatformArgs:
         ssl_policy: TLS policy of the HTTPS listener; default TLS 1.3 + 1.2 (`ELBSecurityPolicy-TLS13-1-2-2021-06`).
         access_log_days: keep the load balancer's access logs this many days in their own S3 bucket (private,
             SSE-S3, TLS only, written by the region's log delivery); default 90. None: no access logs.
+        waf_rule_groups: AWS managed rule groups of a WAFv2 web ACL in front of the load balancer; default ()
+            (no web ACL); `WAF_RULE_GROUPS` is the set the stack files use for prod. Skipped with `emulator`.
     """
 
     label: Label
@@ -98,6 +107,7 @@ class PlatformArgs:
     container_insights: bool = True
     ssl_policy: str = TLS_POLICY
     access_log_days: int | None = 90
+    waf_rule_groups: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,8 @@ class Platform(pulumi.ComponentResource):
     Children: `<name>-vpc` (awsx:ec2:Vpc, only for a new VPC), `<name>-cluster`, `<name>-capacity`,
     `<name>-alb-sg` (+ ingress/egress rules), `<name>-alb-logs` (the access-log bucket, with
     `-public-access`, `-ownership`, `-encryption`, `-lifecycle` and `-policy`), `<name>-alb`, `<name>-http`,
-    `<name>-https` (with a certificate), `<name>-standby` (the standby listener),
+    `<name>-https` (with a certificate), `<name>-standby` (the standby listener), `<name>-waf` +
+    `<name>-waf-association` (with WAF rule groups),
     `<name>-cert`, `<name>-cert-validation`, `<name>-cert-validated` (when it creates the certificate).
 
         platform = Platform("dev", PlatformArgs(label=Label("acme", "dev", "platform"), certificate_arn=cert))
@@ -157,6 +168,8 @@ class Platform(pulumi.ComponentResource):
         self._alb_security_group = self._create_alb_security_group(https)
         self._access_logs = self._create_access_log_bucket() if args.access_log_days is not None else None
         self._alb = self._create_load_balancer()
+        if args.waf_rule_groups and not args.emulator:
+            self._create_web_acl()
         certificate_arn = self._create_certificate() if create_certificate else args.certificate_arn
         https_listener = self._create_https_listener(certificate_arn) if https else None
         http_listener = self._create_http_listener(redirect=https)
@@ -387,6 +400,43 @@ class Platform(pulumi.ComponentResource):
             # The load balancer checks that it may write to the bucket when access logs are turned on.
             opts=child(self, depends_on=[logs.policy] if logs else []),
         )
+
+    def _create_web_acl(self) -> aws.wafv2.WebAcl:
+        """A regional web ACL running the AWS managed rule groups (their own block actions), on the load balancer."""
+        args = self._args
+        label = args.label.with_attributes("waf")
+        metric = label.name_for("waf_metric")
+
+        def visibility(name: str) -> dict[str, object]:
+            return {"cloudwatch_metrics_enabled": True, "metric_name": name, "sampled_requests_enabled": True}
+
+        acl = aws.wafv2.WebAcl(
+            f"{self._name}-waf",
+            name=label.name_for("waf_web_acl"),
+            description=f"AWS managed rules in front of the load balancer of {args.label.id}",
+            scope="REGIONAL",
+            default_action={"allow": {}},
+            rules=[
+                {
+                    "name": group,
+                    "priority": index,
+                    "override_action": {"none": {}},
+                    "statement": {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                    "visibility_config": visibility(f"{metric}-{group}"[:128]),
+                }
+                for index, group in enumerate(args.waf_rule_groups)
+            ],
+            visibility_config=visibility(metric),
+            tags=label.tags,
+            opts=child(self),
+        )
+        aws.wafv2.WebAclAssociation(
+            f"{self._name}-waf-association",
+            resource_arn=self._alb.arn,
+            web_acl_arn=acl.arn,
+            opts=child(self),
+        )
+        return acl
 
     def _create_certificate(self) -> pulumi.Output[str]:
         args = self._args

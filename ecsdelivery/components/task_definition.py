@@ -235,6 +235,7 @@ class FargateTaskDefinition(pulumi.ComponentResource):
             f"{self._name}-logs",
             name=f"/ecs/{label.name_for('log_group')}",
             retention_in_days=self._args.logging.retention_days,
+            kms_key_id=self._args.logging.kms_key_arn,
             tags=label.tags,
             opts=child(self),
         )

@@ -316,6 +316,11 @@ class CreatePlatform(_Model):
         False, description="Turn on deletion protection for the load balancer. Default: false."
     )
     idle_timeout: int = Field(60, ge=1, le=4000, description="Load balancer idle timeout in seconds. Default: 60.")
+    waf: bool | None = Field(
+        None,
+        description="Put a WAFv2 web ACL with the AWS managed rule groups (common rule set, known bad inputs, IP "
+        "reputation list) in front of the load balancer. Default: on in prod, off elsewhere.",
+    )
     access_log_days: int = Field(
         90,
         ge=1,
@@ -1039,6 +1044,12 @@ class StackConfig(_Model):
         default_factory=GithubConfig,
         description="The GitHub repository that deploys (owner, repository); only bootstrap needs it.",
     )
+    log_encryption: bool | None = Field(
+        None,
+        description="Encrypt the services' log groups with a customer-managed KMS key the stack creates (rotated "
+        "yearly, usable only by CloudWatch Logs for this account's log groups in the region). Default: on in prod, "
+        "off elsewhere; previews never.",
+    )
 
     # Set by the loader, never written in a stack file.
     pr: SkipJsonSchema[int | None] = Field(None, description="PR number of a preview stack.")
@@ -1097,6 +1108,7 @@ class StackConfig(_Model):
         if not problems:
             problems.extend(self._check_reachable())
         self._resolve_deployments()
+        self._resolve_edge()
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -1142,6 +1154,17 @@ class StackConfig(_Model):
                     )
                     break
         return problems
+
+    def _resolve_edge(self) -> None:
+        """Prod defaults: a WAF in front of the load balancer it creates, and its log groups encrypted with a
+        customer-managed KMS key. Previews never encrypt with a key of their own (it would outlive them by 7 days
+        and cost a dollar a month each)."""
+        if isinstance(self.platform, CreatePlatform) and self.platform.waf is None:
+            self.platform.waf = self.environment == "prod"
+        if self.pr is not None or self.environment == "preview":
+            self.log_encryption = False
+        elif self.log_encryption is None:
+            self.log_encryption = self.environment == "prod"
 
     def _resolve_deployments(self) -> None:
         """Decide each service's strategy and alarms once: previews roll without alarms (fast and cheap); prod's

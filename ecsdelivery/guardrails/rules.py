@@ -489,6 +489,26 @@ def rule_description(resource_type: str, props: Mapping[str, Any], context: Rule
     return []
 
 
+WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+
+def log_group_key(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
+    if not props.get("kmsKeyId"):
+        return ["the log group is not encrypted with a customer-managed KMS key"]
+    return []
+
+
+def prod_waf(resources: Sequence[Resource], context: RuleContext) -> list[tuple[str | None, str]]:
+    """Every internet-facing load balancer the stack creates has a WAF web ACL associated with it."""
+    associated = {str(r.inputs.get("resourceArn")) for r in resources if r.type == WEB_ACL_ASSOCIATION}
+    found: list[tuple[str | None, str]] = []
+    for lb in (r for r in resources if r.type in LOAD_BALANCERS[:2] and r.inputs.get("internal") is not True):
+        name = lb.inputs.get("name")
+        if not any(isinstance(name, str) and f":loadbalancer/app/{name}/" in arn for arn in associated):
+            found.append((lb.name, "no WAF web ACL is associated with the internet-facing load balancer"))
+    return found
+
+
 def alarm_rollback(resources: Sequence[Resource], context: RuleContext) -> list[tuple[str | None, str]]:
     """Every service behind a load balancer rolls its deployments back on alarms that exist in the stack."""
     alarms = {r.inputs.get("name") for r in resources if r.type == METRIC_ALARM}
@@ -622,6 +642,14 @@ RULES: tuple[Rule, ...] = (
         validate=rule_description,
     ),
     Rule(
+        id="prod-log-encryption",
+        description="In prod log groups are encrypted with a customer-managed KMS key.",
+        fix="keep log_encryption on (the default in prod): the stack's key encrypts every service's log group",
+        resource_types=(LOG_GROUP,),
+        applies=_prod,
+        validate=log_group_key,
+    ),
+    Rule(
         id="preview-spot",
         description="Previews run on Fargate Spot.",
         fix="use capacity provider FARGATE_SPOT only (the preview defaults do)",
@@ -659,6 +687,13 @@ STACK_RULES: tuple[StackRule, ...] = (
         fix="set desired_count (or autoscaling.min) to 2 or more and use at least two zones' private subnets",
         applies=_prod,
         validate=prod_high_availability,
+    ),
+    StackRule(
+        id="prod-waf",
+        description="In prod every internet-facing load balancer the stack creates has a WAF web ACL.",
+        fix="keep platform.waf on (the default in prod): AWS managed rule groups in front of the load balancer",
+        applies=_prod,
+        validate=prod_waf,
     ),
     StackRule(
         id="prod-alarm-rollback",

@@ -27,12 +27,14 @@ scope the execution role's pull permission); destroying dev or a preview therefo
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pulumi
 
 from ecsdelivery.components.ecr import EcrRepository, EcrRepositoryArgs
-from ecsdelivery.components.platform import NewVpcArgs, Platform, PlatformArgs
+from ecsdelivery.components.log_key import LogEncryptionKey, LogEncryptionKeyArgs
+from ecsdelivery.components.platform import WAF_RULE_GROUPS, NewVpcArgs, Platform, PlatformArgs
 from ecsdelivery.components.preview import PreviewEnvironment, PreviewEnvironmentArgs
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.service import FargateService, FargateServiceArgs
@@ -176,6 +178,7 @@ def _platform(stack: ResolvedStack) -> tuple[PlatformRef, dict[str, Any]]:
                 idle_timeout=platform.idle_timeout,
                 deletion_protection=platform.load_balancer_deletion_protection,
                 access_log_days=platform.access_log_days,
+                waf_rule_groups=WAF_RULE_GROUPS if platform.waf else (),
             ),
         )
         ref = created.ref()
@@ -234,8 +237,11 @@ def renamed(service: ResolvedService, logical_name: str) -> pulumi.ResourceOptio
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=previous + logical_name[len(service.name) :])])
 
 
-def _service(stack: ResolvedStack, service: ResolvedService, platform: PlatformRef) -> FargateService:
-    """A FargateTaskDefinition + FargateService for one service of dev, staging or prod."""
+def _service(
+    stack: ResolvedStack, service: ResolvedService, platform: PlatformRef, log_key_arn: Any = None
+) -> FargateService:
+    """A FargateTaskDefinition + FargateService for one service of dev, staging or prod (its log group encrypted
+    with `log_key_arn` when given)."""
     settings = service.config
     name = service.name
     task = FargateTaskDefinition(
@@ -247,7 +253,7 @@ def _service(stack: ResolvedStack, service: ResolvedService, platform: PlatformR
             memory=settings.memory,
             cpu_architecture=_ARCHITECTURE[settings.architecture],
             repository_arns=[stack.repository_arn],
-            logging=settings.logging,
+            logging=dataclasses.replace(settings.logging, kms_key_arn=log_key_arn),
             enable_execute_command=settings.exec,
         ),
         opts=renamed(service, f"{name}-task"),
@@ -311,6 +317,11 @@ def _service_exports(component: Any) -> dict[str, Any]:
     }
 
 
+def _log_key(stack: ResolvedStack) -> LogEncryptionKey:
+    """The customer-managed KMS key of the stack's log groups (`log_encryption`)."""
+    return LogEncryptionKey("logs", LogEncryptionKeyArgs(label=stack.config.label))
+
+
 def build(stack: ResolvedStack) -> dict[str, Any]:
     """Create the stack's resources; returns the stack outputs to export (in export order)."""
     outputs: dict[str, Any] = {}
@@ -323,8 +334,14 @@ def build(stack: ResolvedStack) -> dict[str, Any]:
     if config.platform is None:
         return outputs
     platform, platform_exports = _platform(stack)
-    build_one = _preview if stack.is_preview else _service
-    services = {name: _service_exports(build_one(stack, service, platform)) for name, service in stack.services.items()}
+    if stack.is_preview:
+        built = {name: _preview(stack, service, platform) for name, service in stack.services.items()}
+    else:
+        # One key for the stack's log groups (prod by default); previews never make one.
+        key = _log_key(stack) if config.log_encryption and stack.services else None
+        key_arn = key.key_arn if key is not None else None
+        built = {name: _service(stack, service, platform, key_arn) for name, service in stack.services.items()}
+    services = {name: _service_exports(component) for name, component in built.items()}
     primary = stack.primary
     if primary is not None:
         first = services[primary.name]

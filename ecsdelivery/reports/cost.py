@@ -13,7 +13,9 @@
 - log groups: an assumed ingestion per running task, stored for the group's retention;
 - ECR repositories: an assumed amount of image storage;
 - load balancer access logs: an assumed volume per month, stored in S3 for the bucket's lifecycle expiry;
-- CloudWatch alarms: per metric each alarm reads (a metric-math alarm is billed for every metric in it).
+- CloudWatch alarms: per metric each alarm reads (a metric-math alarm is billed for every metric in it);
+- WAF web ACLs: per ACL, per rule (a managed rule group is one), and an assumed number of requests;
+- KMS keys: per customer-managed key (requests within the free tier).
 
 Resources a stack only references (a preview's load balancer, NAT and cluster belong to dev's platform) are
 not counted again. Prices and assumptions live in `ecsdelivery/data/prices.json` (dated, with sources).
@@ -51,6 +53,8 @@ REPOSITORY = "aws:ecr/repository:Repository"
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+KMS_KEY = "aws:kms/key:Key"
 #: Days an access log is counted as stored when its bucket has no expiry rule (a year: not forever).
 UNEXPIRED_LOG_DAYS = 365
 # awsx's defaults when the VPC's inputs do not say: three zones, one NAT gateway per zone.
@@ -353,6 +357,30 @@ def _alarm_items(resources: Sequence[Resource], table: PriceTable) -> list[CostI
     return items
 
 
+def _edge_items(resources: Sequence[Resource], table: PriceTable) -> list[CostItem]:
+    """WAF web ACLs (ACL, rules, assumed requests) and customer-managed KMS keys."""
+    items: list[CostItem] = []
+    p, a = table.prices, table.assumptions
+    for acl in (r for r in resources if r.type == WEB_ACL):
+        rules = len(as_list(acl.inputs.get("rules")))
+        requests = a["alb_million_requests_month"]
+        items.append(_item(acl.name, "waf-acl", "WAF web ACL", 1, "ACL-month", p["waf_web_acl_month"]))
+        items.append(_item(acl.name, "waf-rules", f"{rules} rule(s)", rules, "rule-month", p["waf_rule_month"]))
+        items.append(
+            _item(
+                acl.name,
+                "waf-requests",
+                f"assumed {requests:g} million requests/month",
+                requests,
+                "million",
+                p["waf_million_requests"],
+            )
+        )
+    for key in (r for r in resources if r.type == KMS_KEY):
+        items.append(_item(key.name, "kms-key", "customer-managed KMS key", 1, "key-month", p["kms_key_month"]))
+    return items
+
+
 def estimate(
     resources: Iterable[Mapping[str, Any] | Resource],
     *,
@@ -366,7 +394,7 @@ def estimate(
     items_in = as_resources(resources)
     fargate, tasks_by_definition = _fargate_items(items_in, table, hours)
     items = fargate + _network_items(items_in, table, hours) + _log_items(items_in, tasks_by_definition, table)
-    items += _access_log_items(items_in, table) + _alarm_items(items_in, table)
+    items += _access_log_items(items_in, table) + _alarm_items(items_in, table) + _edge_items(items_in, table)
     for repository in (r for r in items_in if r.type == REPOSITORY):
         gb = table.assumptions["ecr_storage_gb"]
         items.append(

@@ -48,6 +48,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "logs": ("CreateLogGroup",),
     "iam": ("CreateRole", "PutRolePolicy", "CreatePolicy", "AttachRolePolicy"),
     "cloudwatch": ("PutMetricAlarm",),
+    "wafv2": ("CreateWebACL", "AssociateWebACL"),
+    "kms": ("CreateKey", "CreateAlias"),
     "application-autoscaling": ("RegisterScalableTarget", "PutScalingPolicy"),
     "s3": (
         "CreateBucket",
@@ -549,6 +551,14 @@ def policy_document_problems(text: Any, *, trust: bool = False, limit: int | Non
 
 # --------------------------------------------------------------------------------------------------------------
 # Recorded pulumi-aws inputs -> AWS API requests
+
+
+def _get(value: Any, path: str) -> Any:
+    for key in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
 
 
 def _known(value: Any) -> bool:
@@ -1352,6 +1362,107 @@ def metric_alarm_rules(request: Payload) -> list[tuple[str, str]]:
     return found
 
 
+def _visibility(block: Any) -> Payload | None:
+    if not isinstance(block, Mapping):
+        return None
+    return _pick(
+        block,
+        {
+            "sampledRequestsEnabled": "SampledRequestsEnabled",
+            "cloudwatchMetricsEnabled": "CloudWatchMetricsEnabled",
+            "metricName": "MetricName",
+        },
+    )
+
+
+def _waf_action(block: Any) -> Payload | None:
+    """`{"allow": {}}` / `{"none": {}}` as the API's `{"Allow": {}}` / `{"None": {}}`."""
+    if not isinstance(block, Mapping):
+        return None
+    return {key[:1].upper() + key[1:]: {} for key, value in block.items() if value is not None}
+
+
+def web_acl_request(inputs: Mapping[str, Any]) -> Payload:
+    """WAFv2 CreateWebACL from `aws.wafv2.WebAcl` inputs (managed rule group statements only)."""
+    payload = _pick(inputs, {"name": "Name", "scope": "Scope", "description": "Description"})
+    for key, api in (("defaultAction", "DefaultAction"), ("visibilityConfig", "VisibilityConfig")):
+        value = _waf_action(inputs.get(key)) if key == "defaultAction" else _visibility(inputs.get(key))
+        if value is not None:
+            payload[api] = value
+    rules = []
+    for rule in inputs.get("rules") or []:
+        if not isinstance(rule, Mapping):
+            continue
+        item = _pick(rule, {"name": "Name", "priority": "Priority"})
+        for key, api in (("overrideAction", "OverrideAction"), ("action", "Action")):
+            value = _waf_action(rule.get(key))
+            if value is not None:
+                item[api] = value
+        visibility = _visibility(rule.get("visibilityConfig"))
+        if visibility is not None:
+            item["VisibilityConfig"] = visibility
+        managed = _get(rule, "statement.managedRuleGroupStatement")
+        if isinstance(managed, Mapping):
+            item["Statement"] = {
+                "ManagedRuleGroupStatement": _pick(
+                    managed, {"name": "Name", "vendorName": "VendorName", "version": "Version"}
+                )
+            }
+        rules.append(item)
+    payload["Rules"] = rules
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def web_acl_rules(request: Payload) -> list[tuple[str, str]]:
+    """Web ACL rules (WAF guide): unique rule names and priorities; a rule group takes an OverrideAction, a plain
+    rule an Action; metric names of letters, digits, - and _."""
+    found: list[tuple[str, str]] = []
+    rules = request.get("Rules") or []
+    for key in ("Name", "Priority"):
+        values = [r.get(key) for r in rules]
+        for value in {v for v in values if values.count(v) > 1}:
+            found.append(("Rules", f"{key} {value!r} is used by more than one rule"))
+    for index, rule in enumerate(rules):
+        group = "ManagedRuleGroupStatement" in (rule.get("Statement") or {})
+        if group and "OverrideAction" not in rule:
+            found.append((f"Rules[{index}].OverrideAction", "a rule group statement needs an OverrideAction"))
+        if group and "Action" in rule:
+            found.append((f"Rules[{index}].Action", "a rule group statement takes OverrideAction, not Action"))
+    metrics = [request.get("VisibilityConfig") or {}] + [r.get("VisibilityConfig") or {} for r in rules]
+    for metric in metrics:
+        name = metric.get("MetricName")
+        if isinstance(name, str) and not re.fullmatch(r"[\w#:\.\-/]+", name):
+            found.append(("VisibilityConfig.MetricName", f"{name!r} has characters a metric name cannot hold"))
+    return found
+
+
+def _web_acl(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = web_acl_request(inputs)
+    return validate_request("wafv2", "CreateWebACL", request) + web_acl_rules(request)
+
+
+def _kms_key(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = _pick(inputs, {"description": "Description", "policy": "Policy", "keyUsage": "KeyUsage"})
+    request = _with_tags(request, inputs, "TagKey", "TagValue", "Tags")
+    found = validate_request("kms", "CreateKey", request)
+    if _known(inputs.get("policy")):
+        found += [
+            (_join("Policy", p), m) for p, m in policy_document_problems(inputs["policy"], trust=True, limit=32768)
+        ]
+    window = inputs.get("deletionWindowInDays")
+    if isinstance(window, int) and not 7 <= window <= 30:
+        found.append(("PendingWindowInDays", f"{window} must be within 7..30"))
+    return found
+
+
+def _kms_alias(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("kms", "CreateAlias", _pick(inputs, {"name": "AliasName", "targetKeyId": "TargetKeyId"}))
+    name = inputs.get("name")
+    if isinstance(name, str) and (not name.startswith("alias/") or name.startswith("alias/aws/")):
+        found.append(("AliasName", f"{name!r} must start with alias/ and not alias/aws/"))
+    return found
+
+
 def _metric_alarm(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     request = metric_alarm_request(inputs)
     return validate_request("cloudwatch", "PutMetricAlarm", request) + metric_alarm_rules(request)
@@ -1518,6 +1629,14 @@ CHECKS: dict[str, Check] = {
     ),
     "aws:s3/bucket:Bucket": _bucket,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:wafv2/webAclAssociation:WebAclAssociation": _request_check(
+        "wafv2",
+        "AssociateWebACL",
+        lambda inputs: _pick(inputs, {"webAclArn": "WebACLArn", "resourceArn": "ResourceArn"}),
+    ),
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _request_check(
         "iam", "AttachRolePolicy", lambda inputs: _pick(inputs, {"role": "RoleName", "policyArn": "PolicyArn"})
     ),

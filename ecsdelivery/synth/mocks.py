@@ -452,6 +452,16 @@ def _bucket(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> 
     }
 
 
+def _web_acl(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    acl_id = str(uuid_like(args.name))
+    return {"id": acl_id, "arn": mocks._arn("wafv2", f"regional/webacl/{name}/{acl_id}")}
+
+
+def uuid_like(seed: str) -> str:
+    digest = _suffix("uuid", seed, length=32)
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
 def _rule(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
     return {"arn": mocks._arn("elasticloadbalancing", f"listener-rule/app/{_suffix(args.name, length=16)}")}
 
@@ -492,6 +502,7 @@ _OUTPUTS: dict[str, Callable[[EcsMocks, pulumi_mocks.MockResourceArgs, str], dic
     "aws:appautoscaling/target:Target": _scaling_target,
     "aws:appautoscaling/policy:Policy": _scaling_policy,
     "aws:s3/bucket:Bucket": _bucket,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
 }
 
 
