@@ -106,7 +106,7 @@ def pull_request(
             "number": number,
             "labels": [{"name": n} for n in labels],
             "head": {"sha": HEAD, "ref": "feature", "repo": {"full_name": "acme/web"}},
-            "base": {"ref": base},
+            "base": {"ref": base, "sha": C2},
         },
     }
     if label:

@@ -60,8 +60,21 @@ def _bash(script: str, cwd: Path, env: dict[str, str]) -> tuple[int, dict[str, s
         timeout=120,
         check=False,
     )
-    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
-    return done.returncode, outputs, done.stdout + done.stderr
+    return done.returncode, _outputs(output.read_text()), done.stdout + done.stderr
+
+
+def _outputs(text: str) -> dict[str, str]:
+    """Step outputs as GitHub reads them: `name=value` lines and `name<<DELIMITER` blocks."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            outputs[name] = "\n".join(iter(lambda: next(lines), delimiter))
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+    return outputs
 
 
 @pytest.fixture
@@ -135,3 +148,75 @@ def test_build_reuses_an_existing_tag(moto_server: str, tmp_path: Path) -> None:
     assert (code, outputs.get("digest")) == (0, digest), log
     code, outputs, log = _bash(script, tmp_path, {**env, "TAG": "sha-new"})
     assert (code, outputs) == (0, {}), log
+
+
+_COMMENT_HARNESS = """
+const script = require('fs').readFileSync(process.argv[2], 'utf8');
+const calls = [];
+const github = {
+  paginate: async () => [],
+  rest: { issues: {
+    listComments: () => [],
+    createComment: async (args) => calls.push(args),
+    updateComment: async (args) => calls.push(args),
+  } },
+};
+const context = { repo: { owner: 'acme', repo: 'web' } };
+new Function('github', 'context', `return (async () => { ${script} })();`)(github, context)
+  .then(() => process.stdout.write(JSON.stringify(calls)));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the github-script step")
+def test_the_preview_comment_lists_replacements_against_the_base_branch(tmp_path: Path) -> None:
+    """The step synthesises the preview stack from the base checkout and from the PR, and the comment step
+    puts the resulting table in the body (a container port edit replaces the service's target group)."""
+    root = Path(__file__).resolve().parents[1]
+    head, base = tmp_path / "head", tmp_path / "head" / "base"
+    for where in (head, base):
+        shutil.copytree(root / "stacks", where / "stacks")
+        shutil.copy(root / "Pulumi.yaml", where / "Pulumi.yaml")
+    defaults = head / "stacks" / "catalog" / "defaults.yaml"
+    assert "port: 8080" in defaults.read_text()
+    defaults.write_text(defaults.read_text().replace("port: 8080", "port: 9090"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "python").chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "RUNNER_TEMP": str(tmp_path), "PR_NUMBER": "7"}
+    env["PYTHONPATH"] = str(root)  # the base checkout of this repository carries no package of its own here
+
+    code, outputs, stderr = _bash(_step_script("reusable-preview.yml", "deploy", "replacements"), head, env)
+    assert code == 0, stderr
+    table = outputs["replacements"]
+    assert "aws:lb/targetGroup:TargetGroup" in table and "replace" in table
+
+    doc = yaml.safe_load((WORKFLOWS / "reusable-preview.yml").read_text())
+    (step,) = [s for s in doc["jobs"]["comment"]["steps"] if "actions/github-script@" in s.get("uses", "")]
+    assert step["env"]["REPLACEMENTS"] == "${{ needs.deploy.outputs.replacements }}"
+    (tmp_path / "script.js").write_text(step["with"]["script"])
+    (tmp_path / "harness.js").write_text(_COMMENT_HARNESS)
+    for result in ("success", "failure"):
+        comment_env = {"PR_NUMBER": "7", "URL": "https://pr-7.example.test", "IMAGE": "img@sha256:ab"}
+        comment_env |= {"DIFF": "+ 1 to create", "RESULT": result, "RUN_URL": "https://run", "REPLACEMENTS": table}
+        done = subprocess.run(
+            ["node", str(tmp_path / "harness.js"), str(tmp_path / "script.js")],
+            env={"PATH": os.environ["PATH"], **comment_env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        (call,) = json.loads(done.stdout)
+        assert call["issue_number"] == 7 and table.strip() in call["body"], result
+
+
+def test_the_preview_goes_on_without_a_base_preview_stack(tmp_path: Path) -> None:
+    """Without a base preview stack the comment says there is no list, and the deploy goes on."""
+    code, outputs, stderr = _bash(
+        _step_script("reusable-preview.yml", "deploy", "replacements"),
+        tmp_path,
+        {"RUNNER_TEMP": str(tmp_path), "PR_NUMBER": "7"},
+    )
+    assert code == 0, stderr
+    assert "No replacements list" in outputs["replacements"]
