@@ -185,6 +185,30 @@ def peer_figures(ours: dict[str, Any] | None) -> list[dict[str, Any]]:
     return rows
 
 
+def rollback_figures() -> list[dict[str, Any]]:
+    """Prod's time to roll a release that serves errors back, against the peers' defaults (none of which roll
+    back on alarms: after someone notices, a redeploy of the old version takes their worst-case rollout)."""
+    from ecsdelivery.reports.rollout import PEERS, report
+    from ecsdelivery.synth import synthesize
+
+    rows = []
+    for budget in report(synthesize("prod", stacks_dir=str(ROOT / "stacks")).resources):
+        rows.append(
+            {
+                "tool": f"ecsdelivery prod `{budget.service}` ({budget.strategy_terms()})",
+                "automatic_s": budget.time_to_rollback,
+                "redeploy_s": budget.worst_case_seconds,
+                "full_traffic_s": budget.time_to_full_traffic,
+            }
+        )
+    for tool, budget in PEERS.items():
+        rows.append(
+            {"tool": f"{tool} (rolling)", "automatic_s": None, "redeploy_s": budget.worst_case_seconds,
+             "full_traffic_s": budget.time_to_full_traffic}
+        )  # fmt: skip
+    return rows
+
+
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -200,6 +224,24 @@ def machine() -> str:
     return (
         f"{os.cpu_count()} cores ({cpu or platform.machine()}), Python {platform.python_version()}, {platform.system()}"
     )
+
+
+def rollback_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The rollback comparison as Markdown table lines (after a blank line)."""
+    lines: list[str] = []
+    lines += [
+        "",
+        "| prod release that serves errors | automatic rollback (worst case) | manual redeploy of the old version | "
+        "all traffic on a new release |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        automatic = "none (alarms are not wired)" if row["automatic_s"] is None else f"{row['automatic_s']:g} s"
+        lines.append(
+            f"| {row['tool']} | {automatic} | {row['redeploy_s']:g} s after someone notices | "
+            f"{row['full_traffic_s']:g} s |"
+        )
+    return lines
 
 
 def render(figures: dict[str, Any]) -> str:
@@ -236,6 +278,7 @@ def render(figures: dict[str, Any]) -> str:
     ]
     for row in figures["peers"]:
         lines.append(f"| {row['tool']} | {row['rollout_s']:g} s | {row['cost']:.2f} USD |")
+    lines += rollback_lines(figures.get("rollback", []))
     return "\n".join(lines)
 
 
@@ -251,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures["stacks"] = stack_figures()
     preview = next((row for row in figures["stacks"] if row["stack"].startswith("pr-")), None)
     figures["peers"] = peer_figures(preview)
+    figures["rollback"] = rollback_figures()
     text = render(figures)
     print(text)
     if args.markdown:
