@@ -187,6 +187,11 @@ def test_merging_a_scalar_is_one_line(tmp_path: Path) -> None:
             'services: {web: {containers: [{name: web, port: 8080}], routing: {host: "api.example.com\\n"}}}',
             "services.web.routing.host: ",
         ),
+        (
+            "services: {web: {containers: [{name: web, port: 8080}], deployment: {alarms: "
+            '{notification_topic_arn: "arn:aws:sns:us-east-1:' + FULLWIDTH_TWO * 12 + ':alerts"}}}}',
+            "services.web.deployment.alarms.notification_topic_arn: ",
+        ),
     ],
 )
 def test_trailing_newlines_and_unicode_digits_are_refused(tmp_path: Path, text: str, fragment: str) -> None:

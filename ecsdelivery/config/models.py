@@ -653,7 +653,7 @@ class AlarmsConfig(_Model):
     )
     notification_topic_arn: str | None = Field(
         None,
-        pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$",
+        pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$",
         description="SNS topic the alarms notify when they fire and clear. Default: none.",
     )
 
