@@ -59,7 +59,11 @@ def test_tasks_admit_only_the_load_balancer_on_the_container_port() -> None:
 def test_target_group_health_check_and_draining() -> None:
     recording = run(_service)
     tg = recording.named("web-svc-tg")["inputs"]
-    assert (tg["port"], tg["protocol"], tg["targetType"]) == (8080, "HTTP", "ip")
+    # The group's own port is fixed; ECS registers each task under its container port, which the check uses.
+    assert (tg["port"], tg["protocol"], tg["targetType"]) == (80, "HTTP", "ip")
+    [balancer] = recording.named("web-svc-service")["inputs"]["loadBalancers"]
+    assert balancer["containerPort"] == 8080
+    assert tg["healthCheck"]["port"] == "traffic-port"
     assert tg["deregistrationDelay"] == 5
     check = tg["healthCheck"]
     assert (check["interval"], check["healthyThreshold"], check["timeout"], check["path"]) == (5, 2, 4, "/healthz")

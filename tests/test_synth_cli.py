@@ -69,8 +69,9 @@ def test_json_output_has_exactly_the_documented_format() -> None:
     # The live rule moves to a target group only once the service registered in it is steady ...
     assert rule["dependencies"]["actions"] == ["web-service-service", "web-service-tg"]
     service = by_name["web-service-service"]
-    # ... and the service starts once its group is attached to the load balancer (by the standby rule).
-    assert service["options"]["dependsOn"] == ["web-service-standby"]
+    # ... and the service starts once its group is attached to the load balancer (by the standby rule) and the
+    # load balancer may reach its container port.
+    assert service["options"]["dependsOn"] == ["web-service-sg-ingress", "web-service-standby"]
     assert "web-service-tg" in service["dependencies"]["loadBalancers"]
     assert document["outputs"]["url"] == "http://pr-42.preview.example.com"
     assert document["outputs"]["imageDigest"] == "sha256:" + "ef" * 32

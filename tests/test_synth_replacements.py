@@ -74,25 +74,47 @@ def _set_port(port: int) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("staging", None), ("preview", 42)])
-def test_container_port_replaces_the_target_group_under_a_new_name(tmp_path: Path, env: str, pr: int | None) -> None:
+@pytest.mark.parametrize(("env", "pr"), [("dev", None), ("staging", None), ("preview", 42), ("prod", None)])
+def test_container_port_moves_the_tasks_without_replacing_a_target_group(
+    tmp_path: Path, env: str, pr: int | None
+) -> None:
+    """The issue's edit: a new container port. The groups keep their fixed port (ECS registers each task under
+    its container port), so ECS moves the tasks itself, by the service's own strategy: rolling in dev and
+    previews, canary in prod, where a replaced group could never be followed by the ECS-owned rule."""
     before, after = _before_after(tmp_path, env, "catalog/defaults.yaml", _set_port(9090), pr=pr)
     comparison = compare(before, after)
     assert comparison.collisions == []
+    assert comparison.gaps == []
     replaced = {c.type: c for c in comparison.replacements}
-    assert replaced[TARGET_GROUP].reasons[0] == "port: 8080 -> 9090"
-    assert _names(before["resources"], TARGET_GROUP) != _names(after["resources"], TARGET_GROUP)
-    # The task definition is a new revision of the same family; the ingress rule for the new port is a new rule.
-    assert "aws:ecs/taskDefinition:TaskDefinition" in replaced
+    assert set(replaced) == {
+        "aws:ecs/taskDefinition:TaskDefinition",  # a new revision of the same family
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    }
     ingress = replaced["aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"]
     assert ingress.reasons == ("fromPort: 8080 -> 9090", "toPort: 8080 -> 9090")
-    # A new target group comes with a new service (its name carries the group's); the load balancer and the
-    # cluster stay.
-    assert replaced["aws:ecs/service:Service"].reasons[-1].startswith("name:")
-    assert "name: from web-service-tg, which is replaced" in replaced["aws:ecs/service:Service"].reasons
-    assert {"aws:lb/loadBalancer:LoadBalancer", "aws:ecs/cluster:Cluster"}.isdisjoint(replaced)
-    # In the engine's order the live rule moves only once the new service's tasks are healthy.
-    assert comparison.gaps == []
+    assert _names(before["resources"], TARGET_GROUP) == _names(after["resources"], TARGET_GROUP)
+    [service] = [c for c in comparison.of("update") if c.type == "aws:ecs/service:Service"]
+    assert any(reason.startswith("loadBalancers") for reason in service.reasons), service.reasons
+    # The new rule admits the new port before the service update starts tasks on it; the old one goes last.
+    steps = [str(step) for step in engine_steps(before, after, comparison)]
+    order = [
+        "create-replacement web-service-sg-ingress",
+        "update web-service-service",
+        "delete-replaced web-service-sg-ingress",
+    ]
+    assert [step for step in steps if step in order] == order
+
+
+def test_a_service_that_does_not_wait_for_its_new_ingress_rule_is_a_gap(tmp_path: Path) -> None:
+    """Without the service's dependency on the ingress rule the engine may update the service first: its new
+    tasks would fail their health checks until the rule exists. The replay does not trust the order it drew."""
+    before, after = _before_after(tmp_path, "dev", "catalog/defaults.yaml", _set_port(9090))
+    service = next(r for r in after["resources"] if r["name"] == "web-service-service")
+    service["options"]["dependsOn"].remove("web-service-sg-ingress")
+    assert compare(before, after).gaps == [
+        "`update web-service-service`: no ingress rule admits its tasks on port 9090 yet (none in place, none it "
+        "waits for), so they never pass the health check"
+    ]
 
 
 def test_the_old_fixed_name_collides_and_the_check_says_so() -> None:
@@ -252,16 +274,17 @@ def test_against_lists_replacements_writes_markdown_and_exits_1_on_a_collision(t
     summary = tmp_path / "summary.md"
     done = _synth("dev", "--stacks-dir", str(stacks), "--against", str(base), "--markdown", str(summary))
     assert done.returncode == 0, done.stderr
-    assert "replace web-service-tg  aws:lb/targetGroup:TargetGroup" in done.stdout
-    assert "because port: 8080 -> 9090" in done.stdout
+    assert "replace web-service-sg-ingress  aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" in done.stdout
+    assert "because fromPort: 8080 -> 9090" in done.stdout
     assert "0 collision(s)" in done.stdout
     assert (
-        "| `web-service-tg` | `aws:lb/targetGroup:TargetGroup` | `port: 8080 -> 9090`<br>`name: " in summary.read_text()
+        "| `web-service-sg-ingress` | `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule` | "
+        "`fromPort: 8080 -> 9090`<br>`toPort: 8080 -> 9090`" in summary.read_text()
     )
 
     done = _synth("dev", "--stacks-dir", str(stacks), "--against", str(base), "--json")
     report = json.loads(done.stdout)
-    assert {c["name"] for c in report["changes"] if c["action"] == "replace"} >= {"web-service-tg"}
+    assert {c["name"] for c in report["changes"] if c["action"] == "replace"} >= {"web-service-sg-ingress"}
 
     for file in ("catalog/defaults.yaml", "dev.yaml"):
         _edit(stacks, file, lambda data: _rename(data, renamed_from=False))
@@ -312,8 +335,13 @@ def test_markdown_needs_against() -> None:
 # --- the engine's order and the traffic it carries -----------------------------------------------------------
 
 
+def _new_vpc(data: dict[str, Any]) -> None:
+    data["platform"]["vpc_cidr"] = "10.9.0.0/16"
+
+
 def test_a_target_group_move_keeps_the_rule_on_a_healthy_group_at_every_step(tmp_path: Path) -> None:
-    before, after = _before_after(tmp_path, "dev", "catalog/defaults.yaml", _set_port(9090))
+    """A new VPC replaces the target group (AWS sets a group's VPC only at creation)."""
+    before, after = _before_after(tmp_path, "dev", "dev.yaml", _new_vpc)
     comparison = compare(before, after)
     steps = [str(step) for step in engine_steps(before, after, comparison)]
     order = [
@@ -333,7 +361,7 @@ def test_without_a_standby_listener_the_replay_shows_the_gap(tmp_path: Path) -> 
     stacks = _stacks(tmp_path)
     _edit(stacks, "staging.yaml", lambda data: data.update(platform=dict(EXISTING_PLATFORM)))
     before = synthesize("staging", stacks_dir=str(stacks)).to_json()
-    _edit(stacks, "catalog/defaults.yaml", _set_port(9090))
+    _edit(stacks, "staging.yaml", lambda data: data["platform"].update(vpc_id="vpc-0fedcba9876543210"))
     after = synthesize("staging", stacks_dir=str(stacks)).to_json()
     comparison = compare(before, after)
     assert comparison.collisions == []
@@ -361,8 +389,9 @@ def test_the_replay_refuses_a_service_in_a_group_no_listener_forwards_to() -> No
 
 def test_a_traffic_shifting_service_cannot_move_its_target_groups_and_the_report_says_so(tmp_path: Path) -> None:
     """prod deploys by shifting traffic between two groups; ECS owns the rule's weights (its actions are ignored),
-    so the rule never follows a replaced group: the replay shows the service step ECS refuses and the stuck delete."""
-    before, after = _before_after(tmp_path, "prod", "catalog/defaults.yaml", _set_port(9090))
+    so the rule never follows a replaced group (a new VPC): the replay shows the service step ECS refuses and the
+    stuck delete."""
+    before, after = _before_after(tmp_path, "prod", "prod.yaml", _new_vpc)
     comparison = compare(before, after)
     assert comparison.collisions == []
     assert {c.name for c in comparison.replacements} >= {"web-service-tg", "web-service-tg-alt"}

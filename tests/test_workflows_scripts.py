@@ -189,7 +189,8 @@ def test_the_preview_comment_lists_replacements_against_the_base_branch(tmp_path
     code, outputs, stderr = _bash(_step_script("reusable-preview.yml", "deploy", "replacements"), head, env)
     assert code == 0, stderr
     table = outputs["replacements"]
-    assert "aws:lb/targetGroup:TargetGroup" in table and "replace" in table
+    # A new container port replaces the ingress rule for it (the target groups keep their fixed port).
+    assert "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule" in table and "fromPort: 8080 -> 9090" in table
 
     doc = yaml.safe_load((WORKFLOWS / "reusable-preview.yml").read_text())
     (step,) = [s for s in doc["jobs"]["comment"]["steps"] if "actions/github-script@" in s.get("uses", "")]

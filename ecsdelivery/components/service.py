@@ -24,6 +24,11 @@ from ecsdelivery.settings import AutoscalingArgs, CapacityArgs, DeploymentArgs
 
 TARGET_PROTOCOL = "HTTP"
 TARGET_TYPE = "ip"
+# A target group's own port is only the default for targets registered without one. ECS registers each task
+# under its container port and the health check uses the traffic port, so the group keeps one fixed port: a new
+# container port is then an in-place service update (ECS moves the tasks, for every strategy) instead of a
+# replaced group, which a traffic-shifting service cannot follow.
+TARGET_GROUP_PORT = 80
 CPU_METRIC = "ECSServiceAverageCPUUtilization"
 MEMORY_METRIC = "ECSServiceAverageMemoryUtilization"
 REQUESTS_METRIC = "ALBRequestCountPerTarget"
@@ -184,6 +189,7 @@ class FargateService(pulumi.ComponentResource):
             self._routed and not self._shifts_traffic and args.platform.standby_listener_arn is not None
         )
 
+        self._ingress: aws.vpc.SecurityGroupIngressRule | None = None
         self._security_group = self._create_security_group()
         self._target_group = self._create_target_group("tg") if self._routed else None
         self._alternate_group = self._create_target_group("tg-alt") if self._shifts_traffic else None
@@ -255,7 +261,7 @@ class FargateService(pulumi.ComponentResource):
     def _create_ingress_rule(self, group: aws.ec2.SecurityGroup) -> None:
         args = self._args
         # Separate rule resources (not inline rules) so each rule is visible and changes without replacing the group.
-        aws.vpc.SecurityGroupIngressRule(
+        self._ingress = aws.vpc.SecurityGroupIngressRule(
             f"{self._name}-sg-ingress",
             security_group_id=group.id,
             referenced_security_group_id=args.platform.alb_security_group_id,
@@ -269,6 +275,9 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self, replace_on_changes=["fromPort", "toPort"]),
         )
 
+    def _ingress_rules(self) -> list[pulumi.Resource]:
+        return [self._ingress] if self._ingress is not None else []
+
     def _create_target_group(self, suffix: str) -> aws.lb.TargetGroup:
         args = self._args
         deployment = args.deployment
@@ -278,12 +287,12 @@ class FargateService(pulumi.ComponentResource):
             f"{self._name}-{suffix}",
             name=target_group_name(
                 label,
-                port=self._port,
+                port=TARGET_GROUP_PORT,
                 protocol=TARGET_PROTOCOL,
                 target_type=TARGET_TYPE,
                 vpc_id=args.platform.vpc_id,
             ),
-            port=self._port,
+            port=TARGET_GROUP_PORT,
             protocol=TARGET_PROTOCOL,
             target_type=TARGET_TYPE,
             vpc_id=args.platform.vpc_id,
@@ -464,8 +473,9 @@ class FargateService(pulumi.ComponentResource):
             propagate_tags="SERVICE",
             tags=args.label.tags,
             # The target group must be attached to a listener before a service can register targets in it; the
-            # alarms the deployment watches must exist before it starts.
-            opts=child(self, depends_on=[*after, *self._alarms], ignore_changes=ignore),
+            # alarms the deployment watches must exist before it starts; tasks on a new container port must be
+            # reachable (the new ingress rule) before the deployment that starts them.
+            opts=child(self, depends_on=[*after, *self._alarms, *self._ingress_rules()], ignore_changes=ignore),
         )
 
     def _create_autoscaling(self, scaling: AutoscalingArgs) -> None:

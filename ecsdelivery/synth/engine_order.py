@@ -10,7 +10,10 @@ them may run in parallel, which changes nothing below since only dependent steps
 group; a target group serves once a service registers healthy tasks in it (a service's step ends when its tasks
 are healthy: the components wait for steady state); an ECS service updated to another group drains its tasks
 from the old one. After every step, each rule that served traffic before the deploy must forward to a group
-with healthy tasks; each step where one does not is a gap (downtime).
+with healthy tasks; each step where one does not is a gap (downtime). A service's tasks are healthy only
+where its security group admits the load balancer on their container port: a service step whose port no ingress
+rule admits yet (an old rule still in place, or a new one the service depends on, so it is created first) is a
+gap too, since the engine may run independent steps in any order.
 
     steps = engine_steps(before, after, compare(before, after))
     traffic_gaps(before, after, compare(before, after))   # [] when traffic never meets an empty group
@@ -28,6 +31,7 @@ from ecsdelivery.synth.replacements import Comparison
 RULE = "aws:lb/listenerRule:ListenerRule"
 SERVICE = "aws:ecs/service:Service"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 Document = Mapping[str, Any]
 
@@ -100,6 +104,59 @@ def _standby(resource: Mapping[str, Any]) -> bool:
 
 
 def traffic_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
+    """Every gap of the deploy: rules on empty groups, refused service steps, tasks no ingress rule admits."""
+    return _rule_gaps(before, after, comparison) + _unadmitted_ports(before, after, comparison)
+
+
+def _admits(rule: Mapping[str, Any], group: str, port: int) -> bool:
+    inputs = rule["inputs"]
+    if group not in (rule.get("dependencies") or {}).get("securityGroupId", []):
+        return False
+    low, high = inputs.get("fromPort"), inputs.get("toPort")
+    return inputs.get("ipProtocol") in ("tcp", "-1") and (low is None or low <= port <= (high or low))
+
+
+def _container_port(service: Mapping[str, Any]) -> int | None:
+    balancers = service["inputs"].get("loadBalancers") or []
+    return balancers[0].get("containerPort") if balancers else None
+
+
+def _upstream(resource: Mapping[str, Any], by_name: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Every resource `resource` waits for, directly or through others."""
+    seen: set[str] = set()
+    todo = [resource]
+    while todo:
+        for dep in _deps(todo.pop(), set(by_name)) - seen:
+            seen.add(dep)
+            todo.append(by_name[dep])
+    return seen
+
+
+def _unadmitted_ports(before: Document, after: Document, comparison: Comparison) -> list[str]:
+    """Service steps whose tasks' container port no ingress rule admits when the step runs."""
+    changed = {c.old_name or c.name for c in comparison.changes if c.action in ("replace", "delete")}
+    kept_rules = [r for r in before["resources"] if r["type"] == INGRESS and r["name"] not in changed]
+    by_name = {r["name"]: r for r in after["resources"]}
+    gaps: list[str] = []
+    for step in engine_steps(before, after, comparison):
+        if step.type != SERVICE or step.op not in ("create", "create-replacement", "update"):
+            continue
+        service = by_name[step.name]
+        port = _container_port(service)
+        groups = (service.get("dependencies") or {}).get("networkConfiguration", [])
+        if port is None:
+            continue
+        upstream = _upstream(service, by_name)
+        ready = kept_rules + [by_name[n] for n in upstream if by_name[n]["type"] == INGRESS]
+        if not any(_admits(rule, group, port) for rule in ready for group in groups):
+            gaps.append(
+                f"`{step}`: no ingress rule admits its tasks on port {port} yet (none in place, none it waits "
+                "for), so they never pass the health check"
+            )
+    return gaps
+
+
+def _rule_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
     """Each step after which a listener rule that served traffic forwards to a group without healthy tasks, and
     each service step ECS would refuse (its target group is not attached to a load balancer yet)."""
     old_to_new = {c.old_name or c.name: c.name for c in comparison.changes if c.action != "create"}
