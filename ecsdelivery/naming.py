@@ -45,6 +45,7 @@ LIMITS: dict[str, int] = {
     "container": 255,
     "s3_bucket": 63,
     "cloudwatch_alarm": 255,
+    "sns_topic": 256,
     "waf_web_acl": 128,
     "waf_metric": 100,
 }

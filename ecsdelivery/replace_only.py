@@ -168,6 +168,23 @@ _TABLE = (
     ),
     ReplaceOnly("aws:kms/alias:Alias", ("name", "namePrefix"), unique_keys=(("name",),), cfn_type="AWS::KMS::Alias"),
     ReplaceOnly(
+        "aws:sns/topic:Topic",
+        ("name", "namePrefix", "fifoTopic"),
+        unique_keys=(("name",),),
+        cfn_type="AWS::SNS::Topic",
+    ),
+    # A topic has one policy; CloudFormation's inline policy is the same one-per-topic resource.
+    ReplaceOnly(
+        "aws:sns/topicPolicy:TopicPolicy", ("arn",), unique_keys=(("arn",),), cfn_type="AWS::SNS::TopicInlinePolicy"
+    ),
+    ReplaceOnly(
+        "aws:sns/topicSubscription:TopicSubscription",
+        ("topic", "protocol", "endpoint"),
+        # SNS keeps one subscription per topic, protocol and endpoint (subscribing again returns the same one).
+        unique_keys=(("topic", "protocol", "endpoint"),),
+        cfn_type="AWS::SNS::Subscription",
+    ),
+    ReplaceOnly(
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         ("name",),
         unique_keys=(("name",),),

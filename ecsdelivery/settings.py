@@ -97,7 +97,8 @@ class RollbackAlarmsArgs:
             default 60.
         evaluation_periods: consecutive breaching periods before an alarm fires; default 2.
         rollback: ECS rolls the deployment back when an alarm fires; default True.
-        notification_topic_arn: SNS topic told when an alarm fires and clears; default None.
+        notification_topic_arn: SNS topic (or a Pulumi output of its ARN) told when an alarm fires and clears;
+            default None.
     """
 
     error_rate_percent: float = 5

@@ -189,6 +189,20 @@ def _kms_alias(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
     return [Call("kms:CreateAlias", f"arn:aws:kms:{region}:{account}:{i['name']}")]
 
 
+def _topic(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    arn = f"arn:aws:sns:{region}:{account}:{i['name']}"
+    return [Call("sns:CreateTopic", arn, _tags(i)), Call("sns:SetTopicAttributes", arn), Call("sns:DeleteTopic", arn)]
+
+
+def _topic_policy(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    return [Call("sns:SetTopicAttributes", str(i["arn"]))]
+
+
+def _subscription(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
+    subscription = f"{i['topic']}:0a1b2c3d-0000-0000-0000-000000000000"
+    return [Call("sns:Subscribe", str(i["topic"])), Call("sns:Unsubscribe", subscription)]
+
+
 CALLS: dict[str, Builder] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _attachment,
@@ -220,6 +234,9 @@ CALLS: dict[str, Builder] = {
     "aws:wafv2/webAclAssociation:WebAclAssociation": _web_acl_association,
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicPolicy:TopicPolicy": _topic_policy,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
 }
 
 

@@ -34,6 +34,9 @@ CFN_NAMES: dict[str, dict[str, str]] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": {"name": "AlarmName"},
     "aws:wafv2/webAclAssociation:WebAclAssociation": {"webAclArn": "WebACLArn"},
     "aws:kms/alias:Alias": {"name": "AliasName"},
+    "aws:sns/topic:Topic": {"name": "TopicName"},
+    "aws:sns/topicPolicy:TopicPolicy": {"arn": "TopicArn"},
+    "aws:sns/topicSubscription:TopicSubscription": {"topic": "TopicArn"},
     "aws:ecr/repository:Repository": {
         "name": "RepositoryName",
         "encryptionConfigurations": "EncryptionConfiguration",
@@ -156,7 +159,7 @@ def test_replacement_reasons_name_the_changed_create_only_inputs() -> None:
     after = {"name": "a", "port": 9090, "healthCheck": {"path": "/healthz"}}
     assert replacement_reasons("aws:lb/targetGroup:TargetGroup", before, after) == ["port"]
     assert replacement_reasons("aws:lb/targetGroup:TargetGroup", before, before) == []
-    assert replacement_reasons("aws:sns/topic:Topic", before, after) == []
+    assert replacement_reasons("aws:sqs/queue:Queue", before, after) == []
 
 
 def test_hashed_inputs_must_cover_the_table() -> None:

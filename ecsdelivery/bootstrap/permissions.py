@@ -81,6 +81,8 @@ _ROLE = "arn:aws:iam::{account}:role/{prefix}*"
 _ECS_LOAD_BALANCER_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 _BUCKET = "arn:aws:s3:::{prefix}*"
 _BY_NAME = "buckets named with the prefix"
+#: SNS topics named with the stack prefix; a subscription's ARN is `<topic ARN>:<id>`, so it matches too.
+_TOPIC = "arn:aws:sns:{region}:{account}:{prefix}*"
 _CLUSTER = "arn:aws:ecs:{region}:{account}:cluster/{cluster}"
 _ELB = "arn:aws:elasticloadbalancing:{region}:{account}"
 _DESCRIBE_ELB = Grant(
@@ -300,6 +302,38 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
             ),
             ("arn:aws:cloudwatch:{region}:{account}:alarm:{prefix}*",),
             "alarms named with the prefix",
+        ),
+    ),
+    "aws:sns/topic:Topic": (
+        Grant(
+            (
+                "sns:CreateTopic",
+                "sns:DeleteTopic",
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+                "sns:TagResource",
+                "sns:UntagResource",
+                "sns:ListTagsForResource",
+            ),
+            (_TOPIC,),
+            "topics named with the prefix",
+        ),
+    ),
+    "aws:sns/topicPolicy:TopicPolicy": (
+        Grant(("sns:SetTopicAttributes", "sns:GetTopicAttributes"), (_TOPIC,), "topics named with the prefix"),
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": (
+        Grant(
+            (
+                "sns:Subscribe",
+                "sns:Unsubscribe",
+                "sns:GetSubscriptionAttributes",
+                "sns:SetSubscriptionAttributes",
+            ),
+            # A subscription's ARN is its topic's ARN and an id, so the topic prefix covers both.
+            (_TOPIC,),
+            "topics named with the prefix and their subscriptions",
         ),
     ),
     "aws:cloudwatch/logGroup:LogGroup": (

@@ -308,9 +308,36 @@ def alb_access_log_policy(*, bucket_arn: str, account_id: str, region: str, pref
     )
 
 
-def log_key_policy(*, account_id: str, region: str, partition: str = "aws") -> dict[str, Any]:
+def alarm_source_arn(*, account_id: str, region: str, partition: str, alarm_prefix: str) -> str:
+    """ARN pattern of this account's CloudWatch alarms whose names start with `alarm_prefix`."""
+    return f"arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{alarm_prefix}*"
+
+
+def _from_alarms(account_id: str, source_arn: str) -> dict[str, Any]:
+    # Confused-deputy guard: CloudWatch acts only for this account's alarms with the stack's names.
+    return {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": source_arn}}
+
+
+def log_key_policy(
+    *, account_id: str, region: str, partition: str = "aws", alarm_prefix: str | None = None
+) -> dict[str, Any]:
     """The key policy of a log-group key: the account administers it (through IAM); CloudWatch Logs in `region`
-    may use it only for this account's log groups there (the encryption context names the log group)."""
+    may use it only for this account's log groups there (the encryption context names the log group). With
+    `alarm_prefix` (the key also encrypts the stack's alarm topic) CloudWatch may encrypt messages for the
+    account's alarms named so: without that it cannot publish to the topic at all."""
+    alarms = []
+    if alarm_prefix is not None:
+        source = alarm_source_arn(account_id=account_id, region=region, partition=partition, alarm_prefix=alarm_prefix)
+        alarms.append(
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": _from_alarms(account_id, source),
+            }
+        )
     return document(
         [
             {
@@ -331,6 +358,33 @@ def log_key_policy(*, account_id: str, region: str, partition: str = "aws") -> d
                         "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
                     }
                 },
+            },
+            *alarms,
+        ]
+    )
+
+
+def alarm_topic_policy(*, topic_arn: str, account_id: str, source_arn: str) -> dict[str, Any]:
+    """The policy of the stack's alarm topic: only this account's alarms named `source_arn` may publish (as
+    CloudWatch), and nobody may publish without TLS. The account's own IAM principals keep what their identity
+    policies grant."""
+    return document(
+        [
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": _from_alarms(account_id, source_arn),
+            },
+            {
+                "Sid": "TlsOnly",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
         ]
     )

@@ -19,10 +19,13 @@ class LogEncryptionKeyArgs:
     Attributes:
         label: names and tags; the alias is `alias/<label id>-logs`.
         deletion_window_days: days a deleted key can still be restored, 7-30; default 30.
+        alarm_prefix: when the key also encrypts the stack's alarm topic (`AlarmTopic`), the name prefix of the
+            alarms that publish to it; CloudWatch may then use the key for those alarms only. Default None.
     """
 
     label: Label
     deletion_window_days: int = 30
+    alarm_prefix: str | None = None
 
 
 class LogEncryptionKey(pulumi.ComponentResource):
@@ -46,7 +49,9 @@ class LogEncryptionKey(pulumi.ComponentResource):
         region = aws.get_region_output(opts=invoke).region
         partition = aws.get_partition_output(opts=invoke).partition
         policy = pulumi.Output.all(account, region, partition).apply(
-            lambda parts: _policies.log_key_policy(account_id=parts[0], region=parts[1], partition=parts[2])
+            lambda parts: _policies.log_key_policy(
+                account_id=parts[0], region=parts[1], partition=parts[2], alarm_prefix=args.alarm_prefix
+            )
         )
         key = aws.kms.Key(
             f"{name}-key",

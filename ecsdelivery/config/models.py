@@ -1002,6 +1002,61 @@ class PreviewSettings(_Model):
         return preview_priority(pr, service_index, base=self.priority_base, services_per_preview=self.services_per_pr)
 
 
+#: An e-mail address SNS can deliver to (one @, a dot in the domain, no spaces); an HTTPS endpoint with a host.
+EMAIL_ENDPOINT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+HTTPS_ENDPOINT = re.compile(r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/\S*)?$")
+
+
+def _endpoint_problems(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
+    problems = [f"@[{i}]: {value!r} is not {what}" for i, value in enumerate(values) if not pattern.match(value)]
+    problems += [f"@[{i}]: {value!r} is listed twice" for i, value in enumerate(values) if value in values[:i]]
+    return problems
+
+
+class AlarmTopicConfig(_Model):
+    """An SNS topic the stack creates for its alarms' notifications, with optional subscriptions."""
+
+    create: bool = Field(
+        False,
+        description="Create one SNS topic (`<namespace>-<env>-<app>-alarms`) that every service's rollback alarms "
+        "notify when they fire and clear, encrypted with the stack's log key (needs log_encryption: CloudWatch "
+        "cannot publish to a topic under the AWS-managed alias/aws/sns key), publishable only by this account's "
+        "alarms and only over TLS; its ARN is the stack output alarmTopicArn. Skipped in previews and in stacks "
+        "without alarms. Default: false.",
+    )
+    email: list[str] = Field(
+        default_factory=list,
+        description="E-mail addresses subscribed to the topic (each confirms by the mail AWS sends). Default: [].",
+    )
+    https: list[str] = Field(
+        default_factory=list,
+        description="HTTPS endpoints subscribed to the topic (each must confirm the subscription). Default: [].",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: list[str]) -> list[str]:
+        problems = _endpoint_problems(value, EMAIL_ENDPOINT, "an e-mail address")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return value
+
+    @field_validator("https")
+    @classmethod
+    def _https(cls, value: list[str]) -> list[str]:
+        problems = _endpoint_problems(value, HTTPS_ENDPOINT, "an https:// URL with a host")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return value
+
+    @model_validator(mode="after")
+    def _subscriptions_need_topic(self) -> AlarmTopicConfig:
+        for key in ("email", "https"):
+            if getattr(self, key) and not self.create:
+                raise ValueError(f"@{key}: subscriptions need a topic; set alarm_topic.create: true")
+        return self
+
+
 # --- the stack -----------------------------------------------------------------------------------------------
 
 
@@ -1049,6 +1104,9 @@ class StackConfig(_Model):
         description="Encrypt the services' log groups with a customer-managed KMS key the stack creates (rotated "
         "yearly, usable only by CloudWatch Logs for this account's log groups in the region). Default: on in prod, "
         "off elsewhere; previews never.",
+    )
+    alarm_topic: AlarmTopicConfig = Field(
+        default_factory=AlarmTopicConfig, description="An SNS topic for the alarms' notifications."
     )
 
     # Set by the loader, never written in a stack file.
@@ -1109,6 +1167,7 @@ class StackConfig(_Model):
             problems.extend(self._check_reachable())
         self._resolve_deployments()
         self._resolve_edge()
+        problems.extend(self._resolve_alarm_topic())
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -1165,6 +1224,28 @@ class StackConfig(_Model):
             self.log_encryption = False
         elif self.log_encryption is None:
             self.log_encryption = self.environment == "prod"
+
+    def _resolve_alarm_topic(self) -> list[str]:
+        """The stack's alarm topic exists only where an alarm can notify it (not in previews, not without alarms);
+        it needs the stack's KMS key, and no service may also name a topic of its own."""
+        topic = self.alarm_topic
+        alarmed = [name for name, service in self.services.items() if service.deployment.alarms.enabled]
+        if not topic.create or not alarmed:
+            topic.create = False
+            return []
+        problems = [
+            f"@services.{name}.deployment.alarms.notification_topic_arn: alarm_topic.create is true, so the "
+            "alarms notify the stack's topic; remove one of the two"
+            for name in alarmed
+            if self.services[name].deployment.alarms.notification_topic_arn is not None
+        ]
+        if not self.log_encryption:
+            problems.append(
+                "@alarm_topic.create: the topic is encrypted with the stack's KMS key and log_encryption is off; "
+                "set log_encryption: true (CloudWatch alarms cannot publish to a topic under the AWS-managed "
+                "alias/aws/sns key)"
+            )
+        return problems
 
     def _resolve_deployments(self) -> None:
         """Decide each service's strategy and alarms once: previews roll without alarms (fast and cheap); prod's
@@ -1284,6 +1365,7 @@ class StackConfig(_Model):
 
 
 __all__ = [
+    "AlarmTopicConfig",
     "AutoscalingConfig",
     "CapacityConfig",
     "ContainerConfig",

@@ -14,7 +14,8 @@ permissions boundaries and session policies are not modelled (the project render
 - Statements match on `Action`/`NotAction` (case-insensitive, `*` and `?` wildcards), `Resource`/`NotResource`
   (case-sensitive wildcards; a resource policy without `Resource` applies to its own resource),
   `Principal`/`NotPrincipal` (resource policies; `AWS` and `Federated` principals) and `Condition` (see
-  `conditions.py`). A role's trust policy is the resource policy of `sts:AssumeRole*` on that role: a web-identity
+  `conditions.py`). An AWS service principal (`cloudwatch.amazonaws.com`, named under `Service`) is let in by the
+  resource policy alone. A role's trust policy is the resource policy of `sts:AssumeRole*` on that role: a web-identity
   caller is given as its provider's ARN with the token's claims in `context`.
 
     decision = evaluate(request, identity_policies=[role_policy], resource_policy=repository_policy)
@@ -55,9 +56,14 @@ class Request:
     context: Mapping[str, ContextValue] = field(default_factory=dict)
 
     @property
+    def is_service(self) -> bool:
+        """True when the caller is an AWS service principal (`cloudwatch.amazonaws.com`), not an ARN."""
+        return not self.principal_arn.startswith("arn:")
+
+    @property
     def principal_account(self) -> str:
-        """The caller's account, from its ARN."""
-        return self.principal_arn.split(":")[4]
+        """The caller's account, from its ARN ("" for a service principal)."""
+        return "" if self.is_service else self.principal_arn.split(":")[4]
 
     @property
     def target_account(self) -> str:
@@ -99,6 +105,11 @@ def evaluate(
     identity_allow = next((s for s in identity_hits if s.get("Effect") == "Allow"), None)
     resource_allow = next((s for s in resource_hits if s.get("Effect") == "Allow"), None)
     what = f"{request.action} on {request.resource}"
+    if request.is_service:
+        # A service principal has no identity policies: only the resource policy can let it in.
+        if resource_allow is not None:
+            return Decision(True, f"allowed by the resource policy ({_sid(resource_allow)})")
+        return Decision(False, f"no resource policy statement lets {request.principal_arn} do {what}")
     if request.principal_account == request.target_account:
         if identity_allow is not None:
             return Decision(True, f"allowed by the identity policy ({_sid(identity_allow)})")
@@ -175,15 +186,19 @@ def _principals(value: Any) -> list[str]:
     if value == "*":
         return ["*"]
     if isinstance(value, Mapping):
-        # A role's trust policy names web-identity callers (GitHub's OIDC provider) under `Federated`.
-        return _as_list(value.get("AWS")) + _as_list(value.get("Federated"))
+        # A role's trust policy names web-identity callers (GitHub's OIDC provider) under `Federated`; topic and
+        # key policies name AWS services under `Service`.
+        return _as_list(value.get("AWS")) + _as_list(value.get("Federated")) + _as_list(value.get("Service"))
     return []
 
 
 def _principal_is(candidate: str, request: Request) -> bool:
     if candidate == "*":
         return True
-    if candidate in (request.principal_account, f"arn:aws:iam::{request.principal_account}:root"):
+    if not request.is_service and candidate in (
+        request.principal_account,
+        f"arn:aws:iam::{request.principal_account}:root",
+    ):
         return True
     return wildcard_match(candidate, request.principal_arn)
 

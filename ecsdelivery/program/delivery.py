@@ -32,6 +32,7 @@ from typing import Any
 
 import pulumi
 
+from ecsdelivery.components.alarm_topic import AlarmTopic, AlarmTopicArgs
 from ecsdelivery.components.ecr import EcrRepository, EcrRepositoryArgs
 from ecsdelivery.components.log_key import LogEncryptionKey, LogEncryptionKeyArgs
 from ecsdelivery.components.platform import WAF_RULE_GROUPS, NewVpcArgs, Platform, PlatformArgs
@@ -237,11 +238,24 @@ def renamed(service: ResolvedService, logical_name: str) -> pulumi.ResourceOptio
     return pulumi.ResourceOptions(aliases=[pulumi.Alias(name=previous + logical_name[len(service.name) :])])
 
 
+def _deployment(service: ResolvedService, alarm_topic_arn: Any) -> Any:
+    """The service's deployment settings; its alarms notify the stack's alarm topic when there is one."""
+    deployment = service.config.deployment.args()
+    if alarm_topic_arn is None or deployment.alarms is None:
+        return deployment
+    alarms = dataclasses.replace(deployment.alarms, notification_topic_arn=alarm_topic_arn)
+    return dataclasses.replace(deployment, alarms=alarms)
+
+
 def _service(
-    stack: ResolvedStack, service: ResolvedService, platform: PlatformRef, log_key_arn: Any = None
+    stack: ResolvedStack,
+    service: ResolvedService,
+    platform: PlatformRef,
+    log_key_arn: Any = None,
+    alarm_topic_arn: Any = None,
 ) -> FargateService:
     """A FargateTaskDefinition + FargateService for one service of dev, staging or prod (its log group encrypted
-    with `log_key_arn` when given)."""
+    with `log_key_arn`, its alarms notifying `alarm_topic_arn`, when given)."""
     settings = service.config
     name = service.name
     task = FargateTaskDefinition(
@@ -269,7 +283,7 @@ def _service(
             listener_rule_priority=service.priority or 100,  # a worker has no listener rule
             desired_count=settings.desired_count,
             capacity=settings.capacity.args(),
-            deployment=settings.deployment.args(),
+            deployment=_deployment(service, alarm_topic_arn),
             autoscaling=settings.autoscaling.args(),
             enable_execute_command=settings.exec,
             route53_zone_id=service.zone,
@@ -318,8 +332,41 @@ def _service_exports(component: Any) -> dict[str, Any]:
 
 
 def _log_key(stack: ResolvedStack) -> LogEncryptionKey:
-    """The customer-managed KMS key of the stack's log groups (`log_encryption`)."""
-    return LogEncryptionKey("logs", LogEncryptionKeyArgs(label=stack.config.label))
+    """The customer-managed KMS key of the stack's log groups (`log_encryption`); with `alarm_topic.create` it
+    encrypts the alarm topic too, and admits the stack's alarms."""
+    label = stack.config.label
+    prefix = f"{label.id}-" if stack.config.alarm_topic.create else None
+    return LogEncryptionKey("logs", LogEncryptionKeyArgs(label=label, alarm_prefix=prefix))
+
+
+def _alarm_topic(stack: ResolvedStack, key: LogEncryptionKey) -> AlarmTopic:
+    """The SNS topic every rollback alarm of the stack notifies (`alarm_topic`)."""
+    settings = stack.config.alarm_topic
+    return AlarmTopic(
+        "alarms",
+        AlarmTopicArgs(
+            label=stack.config.label,
+            kms_key_arn=key.key_arn,
+            email=tuple(settings.email),
+            https=tuple(settings.https),
+        ),
+    )
+
+
+def _environment_services(stack: ResolvedStack, platform: PlatformRef) -> tuple[dict[str, Any], Any]:
+    """The services of dev, staging or prod, with the stack's log key and alarm topic when set; returns the
+    services by name and the topic's ARN (or None)."""
+    config = stack.config
+    # One key for the stack's log groups (prod by default); previews never make one.
+    key = _log_key(stack) if config.log_encryption and stack.services else None
+    key_arn = key.key_arn if key is not None else None
+    # The config made sure a topic comes with a key (`alarm_topic.create` needs `log_encryption`).
+    topic = _alarm_topic(stack, key) if config.alarm_topic.create and key is not None else None
+    topic_arn = topic.topic_arn if topic is not None else None
+    services = {
+        name: _service(stack, service, platform, key_arn, topic_arn) for name, service in stack.services.items()
+    }
+    return services, topic_arn
 
 
 def build(stack: ResolvedStack) -> dict[str, Any]:
@@ -335,12 +382,10 @@ def build(stack: ResolvedStack) -> dict[str, Any]:
         return outputs
     platform, platform_exports = _platform(stack)
     if stack.is_preview:
-        built = {name: _preview(stack, service, platform) for name, service in stack.services.items()}
+        built: dict[str, Any] = {name: _preview(stack, service, platform) for name, service in stack.services.items()}
+        topic_arn = None
     else:
-        # One key for the stack's log groups (prod by default); previews never make one.
-        key = _log_key(stack) if config.log_encryption and stack.services else None
-        key_arn = key.key_arn if key is not None else None
-        built = {name: _service(stack, service, platform, key_arn) for name, service in stack.services.items()}
+        built, topic_arn = _environment_services(stack, platform)
     services = {name: _service_exports(component) for name, component in built.items()}
     primary = stack.primary
     if primary is not None:
@@ -355,6 +400,8 @@ def build(stack: ResolvedStack) -> dict[str, Any]:
         )
     outputs["services"] = services
     outputs.update(platform_exports)
+    if topic_arn is not None:
+        outputs["alarmTopicArn"] = topic_arn
     if stack.is_preview:
         outputs["pullRequest"] = stack.pr
     return outputs

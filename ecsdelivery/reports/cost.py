@@ -15,7 +15,9 @@
 - load balancer access logs: an assumed volume per month, stored in S3 for the bucket's lifecycle expiry;
 - CloudWatch alarms: per metric each alarm reads (a metric-math alarm is billed for every metric in it);
 - WAF web ACLs: per ACL, per rule (a managed rule group is one), and an assumed number of requests;
-- KMS keys: per customer-managed key (requests within the free tier).
+- KMS keys: per customer-managed key (requests within the free tier);
+- SNS topics: an assumed number of alarm notifications a month, published once and delivered to each e-mail and
+  HTTPS subscription (a topic itself costs nothing).
 
 Resources a stack only references (a preview's load balancer, NAT and cluster belong to dev's platform) are
 not counted again. Prices and assumptions live in `ecsdelivery/data/prices.json` (dated, with sources).
@@ -55,6 +57,8 @@ BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfigura
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 KMS_KEY = "aws:kms/key:Key"
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 #: Days an access log is counted as stored when its bucket has no expiry rule (a year: not forever).
 UNEXPIRED_LOG_DAYS = 365
 # awsx's defaults when the VPC's inputs do not say: three zones, one NAT gateway per zone.
@@ -381,6 +385,30 @@ def _edge_items(resources: Sequence[Resource], table: PriceTable) -> list[CostIt
     return items
 
 
+def _topic_items(resources: Sequence[Resource], table: PriceTable) -> list[CostItem]:
+    """SNS topics: the assumed notifications published, and delivered to each subscription of the topic."""
+    items: list[CostItem] = []
+    p, notifications = table.prices, table.assumptions["alarm_notifications_month"]
+    subscriptions = [r for r in resources if r.type == SUBSCRIPTION]
+    for topic in (r for r in resources if r.type == TOPIC):
+        what = f"assumed {notifications:g} notifications/month"
+        items.append(
+            _item(topic.name, "sns-publishes", what, notifications / 1e6, "million", p["sns_million_publishes"])
+        )
+        for protocol, unit, size, price in (
+            ("email", "100k e-mails", 1e5, p["sns_100k_email"]),
+            ("https", "million", 1e6, p["sns_million_https"]),
+        ):
+            # A topic's subscriptions are its siblings in the AlarmTopic component.
+            count = sum(1 for s in subscriptions if s.inputs.get("protocol") == protocol and s.parent == topic.parent)
+            if count:
+                deliveries = notifications * count
+                items.append(
+                    _item(topic.name, f"sns-{protocol}", f"{what} x {count} {protocol}", deliveries / size, unit, price)
+                )
+    return items
+
+
 def estimate(
     resources: Iterable[Mapping[str, Any] | Resource],
     *,
@@ -395,6 +423,7 @@ def estimate(
     fargate, tasks_by_definition = _fargate_items(items_in, table, hours)
     items = fargate + _network_items(items_in, table, hours) + _log_items(items_in, tasks_by_definition, table)
     items += _access_log_items(items_in, table) + _alarm_items(items_in, table) + _edge_items(items_in, table)
+    items += _topic_items(items_in, table)
     for repository in (r for r in items_in if r.type == REPOSITORY):
         gb = table.assumptions["ecr_storage_gb"]
         items.append(

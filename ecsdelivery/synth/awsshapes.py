@@ -50,6 +50,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "cloudwatch": ("PutMetricAlarm",),
     "wafv2": ("CreateWebACL", "AssociateWebACL"),
     "kms": ("CreateKey", "CreateAlias"),
+    "sns": ("CreateTopic", "SetTopicAttributes", "Subscribe"),
     "application-autoscaling": ("RegisterScalableTarget", "PutScalingPolicy"),
     "s3": (
         "CreateBucket",
@@ -1463,6 +1464,63 @@ def _kms_alias(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+#: SNS topic names: 1-256 letters, digits, hyphens and underscores (a FIFO topic ends in `.fifo`).
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9_-]{1,251}(\.fifo)?|[A-Za-z0-9_-]{1,256}")
+#: A topic policy is one of the topic's attributes: at most 30 KiB (SNS quotas).
+TOPIC_POLICY_MAX = 30720
+#: What a subscription endpoint must look like for the protocols the alarm topic uses (SNS developer guide).
+_ENDPOINTS = {"email": re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+"), "https": re.compile(r"https://[^/\s:]+\S*")}
+
+
+def topic_request(inputs: Mapping[str, Any]) -> Payload:
+    """SNS CreateTopic from `aws.sns.Topic` inputs (the key is a topic attribute)."""
+    payload = _pick(inputs, {"name": "Name"})
+    attributes = _pick(inputs, {"kmsMasterKeyId": "KmsMasterKeyId", "policy": "Policy"})
+    if attributes:
+        payload["Attributes"] = attributes
+    return _with_tags(payload, inputs, "Key", "Value", "Tags")
+
+
+def topic_policy_request(inputs: Mapping[str, Any]) -> Payload:
+    """SNS SetTopicAttributes (`Policy`) from `aws.sns.TopicPolicy` inputs."""
+    payload = _pick(inputs, {"arn": "TopicArn", "policy": "AttributeValue"})
+    payload["AttributeName"] = "Policy"
+    return payload
+
+
+def subscription_request(inputs: Mapping[str, Any]) -> Payload:
+    """SNS Subscribe from `aws.sns.TopicSubscription` inputs."""
+    return _pick(inputs, {"topic": "TopicArn", "protocol": "Protocol", "endpoint": "Endpoint"})
+
+
+def _topic(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("sns", "CreateTopic", topic_request(inputs))
+    name = inputs.get("name")
+    if isinstance(name, str) and not _TOPIC_NAME.fullmatch(name):
+        found.append(("Name", f"{name!r} must be 1-256 letters, digits, hyphens or underscores"))
+    if inputs.get("kmsMasterKeyId") == "alias/aws/sns":
+        found.append(("Attributes.KmsMasterKeyId", "CloudWatch alarms cannot publish to a topic under alias/aws/sns"))
+    return found
+
+
+def _topic_policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("sns", "SetTopicAttributes", topic_policy_request(inputs))
+    if _known(inputs.get("policy")):
+        problems = policy_document_problems(inputs["policy"], trust=True, limit=TOPIC_POLICY_MAX)
+        found += [(_join("AttributeValue", p), m) for p, m in problems]
+    return found
+
+
+def _subscription(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    request = subscription_request(inputs)
+    found = validate_request("sns", "Subscribe", request)
+    pattern = _ENDPOINTS.get(str(request.get("Protocol")))
+    endpoint = request.get("Endpoint")
+    if pattern is not None and isinstance(endpoint, str) and not pattern.fullmatch(endpoint):
+        found.append(("Endpoint", f"{endpoint!r} is not an endpoint of protocol {request['Protocol']}"))
+    return found
+
+
 def _metric_alarm(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     request = metric_alarm_request(inputs)
     return validate_request("cloudwatch", "PutMetricAlarm", request) + metric_alarm_rules(request)
@@ -1637,6 +1695,9 @@ CHECKS: dict[str, Check] = {
     ),
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicPolicy:TopicPolicy": _topic_policy,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _request_check(
         "iam", "AttachRolePolicy", lambda inputs: _pick(inputs, {"role": "RoleName", "policyArn": "PolicyArn"})
     ),

@@ -457,6 +457,14 @@ def _web_acl(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) ->
     return {"id": acl_id, "arn": mocks._arn("wafv2", f"regional/webacl/{name}/{acl_id}")}
 
 
+def _topic(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": mocks._arn("sns", name)}
+
+
+def _subscription(mocks: EcsMocks, args: pulumi_mocks.MockResourceArgs, name: str) -> dict:
+    return {"arn": f"{args.inputs.get('topic')}:{uuid_like(args.name)}"}
+
+
 def uuid_like(seed: str) -> str:
     digest = _suffix("uuid", seed, length=32)
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
@@ -503,6 +511,8 @@ _OUTPUTS: dict[str, Callable[[EcsMocks, pulumi_mocks.MockResourceArgs, str], dic
     "aws:appautoscaling/policy:Policy": _scaling_policy,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
 }
 
 
