@@ -28,6 +28,8 @@ from dataclasses import dataclass, field, replace
 MANAGED_BY = "ecsdelivery"
 #: The tag that marks a standby listener rule: it keeps a target group attached and never gets traffic.
 STANDBY_TAG = ("Purpose", "standby")
+# A service's test-traffic rule (on the standby listener): ECS points it at the new tasks before production moves.
+TEST_TAG = ("Purpose", "test")
 
 # AWS name-length limits by resource kind.
 LIMITS: dict[str, int] = {

@@ -59,6 +59,8 @@ class DeploymentStrategyArgs:
         canary_bake_minutes: minutes at the canary share, 0-1440; default 5.
         linear_step_percent: traffic moved per step, 3-100 (a divisor of 100 ends on 100 %); default 25.
         linear_interval_minutes: minutes between steps, 0-1440; default 2.
+        test_listener: give ECS a test listener rule (on the platform's standby listener, same host and paths)
+            that it points at the new tasks before any production traffic moves (not for rolling); default False.
     """
 
     strategy: Strategy = "rolling"
@@ -67,10 +69,13 @@ class DeploymentStrategyArgs:
     canary_bake_minutes: int = 5
     linear_step_percent: float = 25
     linear_interval_minutes: int = 2
+    test_listener: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy {self.strategy!r} is not one of {', '.join(STRATEGIES)}")
+        if self.test_listener and self.strategy == "rolling":
+            raise ValueError("test_listener needs a traffic-shifting strategy (blue_green, canary, linear)")
         for name in ("bake_time_minutes", "canary_bake_minutes", "linear_interval_minutes"):
             if not 0 <= getattr(self, name) <= 1440:
                 raise ValueError(f"{name} {getattr(self, name)} is outside 0-1440")

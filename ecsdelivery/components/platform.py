@@ -93,6 +93,9 @@ class PlatformArgs:
             SSE-S3, TLS only, written by the region's log delivery); default 90. None: no access logs.
         waf_rule_groups: AWS managed rule groups of a WAFv2 web ACL in front of the load balancer; default ()
             (no web ACL); `WAF_RULE_GROUPS` is the set the stack files use for prod. Skipped with `emulator`.
+        test_traffic_cidrs: who may reach the standby listener, where services' test listener rules send test
+            traffic to new tasks before production traffic moves; default () (nobody: the standby listener then
+            takes no request at all). Keep it to private networks (the VPC's CIDR).
     """
 
     label: Label
@@ -108,6 +111,7 @@ class PlatformArgs:
     ssl_policy: str = TLS_POLICY
     access_log_days: int | None = 90
     waf_rule_groups: Sequence[str] = ()
+    test_traffic_cidrs: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,18 @@ class Platform(pulumi.ComponentResource):
                     tags=label.tags,
                     opts=child(self),
                 )
+        for index, cidr in enumerate(args.test_traffic_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-alb-sg-test" + (f"-{index}" if index else ""),
+                security_group_id=group.id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=STANDBY_PORT,
+                to_port=STANDBY_PORT,
+                description=f"test traffic to new deployments (standby listener) from {cidr}",
+                tags=label.tags,
+                opts=child(self),
+            )
         # The load balancer reaches tasks in per-service security groups that do not exist yet; those groups
         # admit only this one, so open egress here grants nothing by itself.
         aws.vpc.SecurityGroupEgressRule(
@@ -483,8 +499,8 @@ class Platform(pulumi.ComponentResource):
         )
 
     def _create_standby_listener(self) -> aws.lb.Listener:
-        """A listener no request reaches (the load balancer's security group admits only 80 and 443), where each
-        service keeps a rule for its target group.
+        """A listener no request reaches (the load balancer's security group admits only 80 and 443, and the port
+        of this one only from `test_traffic_cidrs`), where each service keeps a rule for its target group.
 
         ECS registers tasks only in a target group a load balancer forwards to. A replaced target group gets that
         from the service's standby rule, so the new service can start its tasks in it while the live rule still

@@ -18,7 +18,7 @@ from ecsdelivery.components.deployment import (
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.rollback_alarms import KINDS, alarm_name, create_rollback_alarms
 from ecsdelivery.components.task_definition import FargateTaskDefinition
-from ecsdelivery.naming import STANDBY_TAG, Label, service_url
+from ecsdelivery.naming import STANDBY_TAG, TEST_TAG, Label, service_url
 from ecsdelivery.replace_only import hashed_inputs
 from ecsdelivery.settings import AutoscalingArgs, CapacityArgs, DeploymentArgs
 
@@ -149,7 +149,8 @@ class FargateService(pulumi.ComponentResource):
     `<name>-scale-cpu|memory|requests`,
     with a zone `<name>-dns`. A `deployment.strategy` of blue_green, canary or linear adds `<name>-tg-alt` (the
     alternate target group) and `<name>-ecs-lb-role` (+ `-policy`), and makes `<name>-rule` forward to both groups
-    by weight; `deployment.alarms` adds `<name>-alarm-5xx`, `<name>-alarm-latency` and `<name>-alarm-unhealthy`.
+    by weight (with `strategy.test_listener`, also `<name>-test-rule` on the standby listener);
+    `deployment.alarms` adds `<name>-alarm-5xx`, `<name>-alarm-latency` and `<name>-alarm-unhealthy`.
     A worker (no host, no path patterns) has only `<name>-sg` + `<name>-sg-egress`, `<name>-service` and the
     autoscaling children; its `url` and `target_group_arn` are None.
 
@@ -181,6 +182,8 @@ class FargateService(pulumi.ComponentResource):
             raise ValueError(f"{name}: the {strategy.strategy} strategy shifts load balancer traffic; a worker rolls")
         if not self._routed and args.deployment.alarms is not None:
             raise ValueError(f"{name}: rollback alarms read load balancer metrics; a worker has none")
+        if strategy.test_listener and args.platform.standby_listener_arn is None:
+            raise ValueError(f"{name}: a test listener rule lives on the platform's standby listener; this has none")
         self._shifts_traffic = self._routed and strategy.shifts_traffic
         # Decide once: with the platform's standby listener, a new target group gets a new service, and the live
         # rule moves to them only once the new tasks are healthy (see `_create_standby_rule`). A traffic-shifting
@@ -195,6 +198,7 @@ class FargateService(pulumi.ComponentResource):
         self._alternate_group = self._create_target_group("tg-alt") if self._shifts_traffic else None
         self._infrastructure_role = self._create_infrastructure_role() if self._shifts_traffic else None
         self._alarms = self._create_alarms() if args.deployment.alarms is not None else []
+        self._test_rule = self._create_test_rule() if self._shifts_traffic and strategy.test_listener else None
         if self._standby_first:
             standby = self._create_standby_rule()
             self._rule: aws.lb.ListenerRule | None = None
@@ -399,6 +403,26 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self),
         )
 
+    def _create_test_rule(self) -> aws.lb.ListenerRule:
+        """The test listener rule: the service's host and paths on the platform's standby listener.
+
+        During a deployment ECS points it at the new tasks before any production traffic moves, so checks (a
+        lifecycle hook, a smoke test from inside the VPC) reach the new version first. Like the production rule it
+        forwards to both groups and ECS owns the weights. Same priority as the live rule, on another listener,
+        where no standby twin takes it (only rolling services have one).
+        """
+        args = self._args
+        assert args.platform.standby_listener_arn is not None and self._alternate_group is not None
+        return aws.lb.ListenerRule(
+            f"{self._name}-test-rule",
+            listener_arn=args.platform.standby_listener_arn,
+            priority=args.listener_rule_priority,
+            actions=[weighted_forward(self._target_group_arn(), self._alternate_group.arn)],
+            conditions=self._conditions(),
+            tags={**args.label.tags, TEST_TAG[0]: TEST_TAG[1]},
+            opts=child(self, ignore_changes=["actions"]),
+        )
+
     def _service_name(self) -> pulumi.Input[str]:
         """The label's name; with a standby rule, plus a hash of the cluster and the target group's name, so a new
         target group comes with a new service (created beside the old one, which serves until the end)."""
@@ -522,11 +546,13 @@ class FargateService(pulumi.ComponentResource):
         if self._alternate_group is None:
             return {}
         assert self._rule is not None and self._infrastructure_role is not None
+        test = {"test_listener_rule": self._test_rule.arn} if self._test_rule is not None else {}
         return {
             "advanced_configuration": {
                 "alternate_target_group_arn": self._alternate_group.arn,
                 "production_listener_rule": self._rule.arn,
                 "role_arn": self._infrastructure_role.arn,
+                **test,
             }
         }
 

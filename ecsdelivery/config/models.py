@@ -9,6 +9,7 @@ on each line of the message; the loader turns that into the full key path and th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import fields
 from typing import Annotated, Any, Literal, TypeVar
@@ -267,6 +268,22 @@ class PromotionConfig(_Model):
 # --- platform ------------------------------------------------------------------------------------------------
 
 
+def _private_network_problem(cidr: str) -> str | None:
+    """Why `cidr` is not a private IPv4 network written as one (test traffic reaches unreleased tasks), or None."""
+    if not re.fullmatch(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", cidr):
+        return "is not an IPv4 CIDR like 10.0.0.0/16"
+    try:
+        network = ipaddress.IPv4Network(cidr)
+    except ValueError as err:
+        return f"is not an IPv4 network ({err})"
+    if not network.is_private:
+        return (
+            "is not a private network; test traffic reaches unreleased tasks: admit 10.0.0.0/8, 172.16.0.0/12 or "
+            "192.168.0.0/16 ranges only"
+        )
+    return None
+
+
 class CreatePlatform(_Model):
     """This stack creates the platform: VPC, subnets, NAT, ECS cluster and the shared load balancer."""
 
@@ -328,11 +345,21 @@ class CreatePlatform(_Model):
         description="Days the load balancer's access logs are kept in their S3 bucket (private, SSE-S3, TLS only, "
         "written by the region's log delivery; on in every stack), 1-3650. Default: 90.",
     )
+    test_traffic_cidrs: list[str] | None = Field(
+        None,
+        description="Private IPv4 networks that may reach the standby listener (port 8999), where services with "
+        "deployment.test_traffic send test traffic to their new tasks before production traffic moves. Default: "
+        "the VPC's CIDR when a service of this stack uses test traffic, else none (no request reaches it).",
+    )
 
     @model_validator(mode="after")
     def _vpc_cidr(self) -> CreatePlatform:
         if any(int(octet) > 255 for octet in self.vpc_cidr.split("/")[0].split(".")):
             raise ValueError(f"@vpc_cidr: {self.vpc_cidr!r} is not an IPv4 CIDR")
+        for index, cidr in enumerate(self.test_traffic_cidrs or []):
+            problem = _private_network_problem(cidr)
+            if problem:
+                raise ValueError(f"@test_traffic_cidrs.{index}: {cidr!r} {problem}")
         if self.vpc_endpoints == "provided" and self.nat != "none":
             raise ValueError(f"@vpc_endpoints: applies to nat none only (nat is {self.nat}; tasks go out through NAT)")
         return self
@@ -706,6 +733,13 @@ class DeploymentConfig(_Model):
     canary: CanaryConfig = Field(default_factory=CanaryConfig, description="Canary settings.")
     linear: LinearConfig = Field(default_factory=LinearConfig, description="Linear settings.")
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Alarms that roll deployments back.")
+    test_traffic: bool = Field(
+        False,
+        description="A test listener rule (the service's host and paths on the platform's standby listener, port "
+        "8999) that ECS points at the new tasks before any production traffic moves, for checks from inside the "
+        "VPC. Needs blue_green, canary or linear and a platform this project creates. Previews: always off. "
+        "Default: false.",
+    )
 
     @model_validator(mode="after")
     def _rollback(self) -> DeploymentConfig:
@@ -725,6 +759,7 @@ class DeploymentConfig(_Model):
                 canary_bake_minutes=self.canary.bake_time,
                 linear_step_percent=self.linear.step_percent,
                 linear_interval_minutes=self.linear.interval,
+                test_listener=self.test_traffic,
             ),
             alarms=RollbackAlarmsArgs(
                 error_rate_percent=self.alarms.error_rate_percent,
@@ -1165,7 +1200,7 @@ class StackConfig(_Model):
             problems.extend(self._assign_priorities())
         if not problems:
             problems.extend(self._check_reachable())
-        self._resolve_deployments()
+        problems.extend(self._resolve_deployments())
         self._resolve_edge()
         problems.extend(self._resolve_alarm_topic())
         if problems:
@@ -1247,19 +1282,42 @@ class StackConfig(_Model):
             )
         return problems
 
-    def _resolve_deployments(self) -> None:
-        """Decide each service's strategy and alarms once: previews roll without alarms (fast and cheap); prod's
-        routed services default to canary; every routed service outside previews gets alarms that roll back."""
-        for service in self.services.values():
+    def _resolve_deployments(self) -> list[str]:
+        """Decide each service's strategy and alarms once: previews roll without alarms or test traffic (fast and
+        cheap); prod's routed services default to canary; every routed service outside previews gets alarms that
+        roll back. Then the platform admits test traffic from its VPC when a service uses it."""
+        problems: list[str] = []
+        for name, service in self.services.items():
             deployment, routed = service.deployment, service.routing is not None
             if self.pr is not None or self.environment == "preview":
                 deployment.strategy = "rolling"
                 deployment.alarms.enabled = False
+                deployment.test_traffic = False
                 continue
             if deployment.strategy is None:
                 deployment.strategy = "canary" if routed and self.environment == "prod" else "rolling"
             if deployment.alarms.enabled is None:
                 deployment.alarms.enabled = routed
+            if deployment.test_traffic:
+                problems.extend(f"@services.{name}.deployment.test_traffic: {p}" for p in self._test_traffic(service))
+        platform = self.platform
+        if isinstance(platform, CreatePlatform) and platform.test_traffic_cidrs is None:
+            testing = any(s.deployment.test_traffic for s in self.services.values())
+            platform.test_traffic_cidrs = [platform.vpc_cidr] if testing else []
+        return problems
+
+    def _test_traffic(self, service: ServiceConfig) -> list[str]:
+        if service.deployment.strategy == "rolling":
+            return [
+                "ECS sends test traffic only while it shifts traffic between two target groups and this service "
+                "rolls; legal strategies with test traffic: blue_green, canary, linear"
+            ]
+        if isinstance(self.platform, ExistingPlatform):
+            return [
+                "a platform given by ids (mode existing) has no standby listener for the test rule; legal values "
+                "with mode existing: false"
+            ]
+        return []
 
     def _assign_priorities(self) -> list[str]:
         used: dict[int, str] = {}

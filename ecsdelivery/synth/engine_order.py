@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecsdelivery.naming import STANDBY_TAG
+from ecsdelivery.naming import STANDBY_TAG, TEST_TAG
 from ecsdelivery.synth.replacements import Comparison
 
 RULE = "aws:lb/listenerRule:ListenerRule"
@@ -99,8 +99,9 @@ def _group_of(resource: Mapping[str, Any], key: str, groups: set[str]) -> str | 
 
 
 def _standby(resource: Mapping[str, Any]) -> bool:
+    """A rule on the standby listener (a standby twin or a test rule): it carries no production traffic."""
     tags = resource["inputs"].get("tags") or {}
-    return tags.get(STANDBY_TAG[0]) == STANDBY_TAG[1]
+    return tags.get(STANDBY_TAG[0]) in (STANDBY_TAG[1], TEST_TAG[1])
 
 
 def traffic_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
