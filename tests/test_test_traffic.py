@@ -82,7 +82,7 @@ def test_without_the_option_there_is_no_test_rule() -> None:
 def test_a_rolling_service_or_a_platform_without_standby_listener_is_refused() -> None:
     with pytest.raises(ValueError, match="test_listener needs a traffic-shifting strategy"):
         DeploymentStrategyArgs(strategy="rolling", test_listener=True)
-    with pytest.raises(Exception, match="standby listener; this one has none"):
+    with pytest.raises(Exception, match="standby listener; this has none"):
         run(lambda: _service(standby=False))
 
 
