@@ -1179,8 +1179,7 @@ def bucket_name_rules(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _bucket_policy(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    request = _pick(inputs, {"bucket": "Bucket", "policy": "Policy"})
-    found = validate_request("s3", "PutBucketPolicy", request)
+    found = validate_request("s3", "PutBucketPolicy", bucket_policy_request(inputs))
     if _known(inputs.get("policy")):
         problems = policy_document_problems(inputs["policy"], trust=True, limit=BUCKET_POLICY_MAX)
         found += [(_join("Policy", p), m) for p, m in problems]
@@ -1442,10 +1441,34 @@ def _web_acl(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
     return validate_request("wafv2", "CreateWebACL", request) + web_acl_rules(request)
 
 
-def _kms_key(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+def kms_key_request(inputs: Mapping[str, Any]) -> Payload:
+    """KMS CreateKey from `aws.kms.Key` inputs (rotation and the deletion window are later calls)."""
     request = _pick(inputs, {"description": "Description", "policy": "Policy", "keyUsage": "KeyUsage"})
-    request = _with_tags(request, inputs, "TagKey", "TagValue", "Tags")
-    found = validate_request("kms", "CreateKey", request)
+    return _with_tags(request, inputs, "TagKey", "TagValue", "Tags")
+
+
+def kms_alias_request(inputs: Mapping[str, Any]) -> Payload:
+    """KMS CreateAlias from `aws.kms.Alias` inputs."""
+    return _pick(inputs, {"name": "AliasName", "targetKeyId": "TargetKeyId"})
+
+
+def web_acl_association_request(inputs: Mapping[str, Any]) -> Payload:
+    """WAFv2 AssociateWebACL from `aws.wafv2.WebAclAssociation` inputs."""
+    return _pick(inputs, {"webAclArn": "WebACLArn", "resourceArn": "ResourceArn"})
+
+
+def role_policy_attachment_request(inputs: Mapping[str, Any]) -> Payload:
+    """IAM AttachRolePolicy from `aws.iam.RolePolicyAttachment` inputs."""
+    return _pick(inputs, {"role": "RoleName", "policyArn": "PolicyArn"})
+
+
+def bucket_policy_request(inputs: Mapping[str, Any]) -> Payload:
+    """S3 PutBucketPolicy from `aws.s3.BucketPolicy` inputs."""
+    return _pick(inputs, {"bucket": "Bucket", "policy": "Policy"})
+
+
+def _kms_key(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = validate_request("kms", "CreateKey", kms_key_request(inputs))
     if _known(inputs.get("policy")):
         found += [
             (_join("Policy", p), m) for p, m in policy_document_problems(inputs["policy"], trust=True, limit=32768)
@@ -1457,7 +1480,7 @@ def _kms_key(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _kms_alias(inputs: Mapping[str, Any]) -> list[tuple[str, str]]:
-    found = validate_request("kms", "CreateAlias", _pick(inputs, {"name": "AliasName", "targetKeyId": "TargetKeyId"}))
+    found = validate_request("kms", "CreateAlias", kms_alias_request(inputs))
     name = inputs.get("name")
     if isinstance(name, str) and (not name.startswith("alias/") or name.startswith("alias/aws/")):
         found.append(("AliasName", f"{name!r} must start with alias/ and not alias/aws/"))
@@ -1689,9 +1712,7 @@ CHECKS: dict[str, Check] = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:wafv2/webAclAssociation:WebAclAssociation": _request_check(
-        "wafv2",
-        "AssociateWebACL",
-        lambda inputs: _pick(inputs, {"webAclArn": "WebACLArn", "resourceArn": "ResourceArn"}),
+        "wafv2", "AssociateWebACL", web_acl_association_request
     ),
     "aws:kms/key:Key": _kms_key,
     "aws:kms/alias:Alias": _kms_alias,
@@ -1699,7 +1720,7 @@ CHECKS: dict[str, Check] = {
     "aws:sns/topicPolicy:TopicPolicy": _topic_policy,
     "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _request_check(
-        "iam", "AttachRolePolicy", lambda inputs: _pick(inputs, {"role": "RoleName", "policyArn": "PolicyArn"})
+        "iam", "AttachRolePolicy", role_policy_attachment_request
     ),
     "aws:s3/bucketPolicy:BucketPolicy": _bucket_policy,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _request_check(
