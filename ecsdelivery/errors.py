@@ -7,6 +7,7 @@
 | 2    | bad usage or a bad stack file                                           |
 | 3    | the stack is locked by another update                                   |
 | 4    | the environment lacks something: Pulumi CLI, credentials, an image      |
+| 5    | the update went through but ECS rolled the deployment back              |
 | 130  | interrupted (Ctrl-C)                                                    |
 | 141  | stdout was closed by its reader (`synth | head -1`)                      |
 | 143  | terminated (SIGTERM); a running update is cancelled as for Ctrl-C       |
@@ -19,6 +20,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_MISSING = 4
+EXIT_ROLLED_BACK = 5
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -62,3 +64,10 @@ class MissingRequirementError(EcsDeliveryError):
     """Something the command needs is absent: the Pulumi CLI, AWS credentials, an image."""
 
     exit_code = EXIT_MISSING
+
+
+class RolledBackError(EcsDeliveryError):
+    """The update went through, but ECS rolled a service's deployment back (an alarm, the circuit breaker): the
+    service runs its previous revision, not what the stack says."""
+
+    exit_code = EXIT_ROLLED_BACK

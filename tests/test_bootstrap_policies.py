@@ -306,10 +306,15 @@ def test_the_rendered_bootstrap_passes_every_rule() -> None:
 
 def test_star_on_star_is_caught() -> None:
     star = {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}
-    found = broken(
-        "dev", lambda r: edit_json(r, "aws:iam/policy:Policy", "policy", lambda d: d["Statement"].append(star))
-    )
-    assert found == ["no-star-on-star"]
+
+    def add_to_the_smallest_policy(resources: list[dict]) -> None:
+        # Into the policy with the most room, so that only the star (not the policy's size) is wrong.
+        policies = [r for r in resources if r["type"] == "aws:iam/policy:Policy"]
+        smallest = min(policies, key=lambda r: len(r["inputs"]["policy"]))
+        edit_json(resources, "aws:iam/policy:Policy", "policy", lambda d: d["Statement"].append(star),
+                  name=smallest["inputs"].get("name"))  # fmt: skip
+
+    assert broken("dev", add_to_the_smallest_policy) == ["no-star-on-star"]
 
 
 def test_a_wildcard_repository_or_a_missing_audience_is_caught() -> None:

@@ -101,4 +101,4 @@ def test_the_cli_table_lists_every_command() -> None:
 def test_exit_code_table_matches_the_errors_module() -> None:
     codes = {int(code) for code in re.findall(r"^\| (\d+) \|", section("Exit codes"), re.M)}
     defined = {value for name, value in vars(errors).items() if name.startswith("EXIT_")}
-    assert codes == defined == {0, 1, 2, 3, 4, 130, 141, 143}
+    assert codes == defined == {0, 1, 2, 3, 4, 5, 130, 141, 143}

@@ -41,11 +41,16 @@ def failing_program() -> None:
     raise RuntimeError("InvalidParameterException: the task definition is invalid")
 
 
+#: Nothing listens here: ECS calls of tests that do not look at ECS fail at once (and are warned about).
+NOWHERE = "http://127.0.0.1:9"
+
+
 class FakeAws(aws.AwsAccess):
-    """STS answers with a fixed account; ECR goes to `endpoint` (a moto server) when one is set."""
+    """STS answers with a fixed account; ECR and ECS go to their endpoints (a moto server) when set."""
 
     account: str | None = "222222222222"
     ecr_endpoint: str | None = None
+    ecs_endpoint: str | None = None
 
     def caller_account(self, region: str) -> str | None:
         return self.account
@@ -54,6 +59,9 @@ class FakeAws(aws.AwsAccess):
         from ecsdelivery.images import ecr_client
 
         return ecr_client(region=region or "us-east-1", endpoint=self.ecr_endpoint)
+
+    def ecs(self, region: str) -> Any:
+        return aws.AwsAccess(self.ecs_endpoint or NOWHERE).ecs(region)
 
 
 @pytest.fixture

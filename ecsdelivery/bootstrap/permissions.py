@@ -673,6 +673,29 @@ def derive_statements(resource_types: Iterable[str], scope: Scope) -> list[dict[
     return list(merged.values())
 
 
+#: The driver's own reads after `up` and for `outputs` and `rollback`: whether ECS rolled a deployment back, the
+#: task definition a service runs and its image (`ecsdelivery.driver.deployments`). Not the provider's: no row.
+DEPLOYMENT_READS = Grant(
+    ("ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments", "ecs:DescribeServices"),
+    (
+        "arn:aws:ecs:{region}:{account}:service/{cluster}/{prefix}*",
+        "arn:aws:ecs:{region}:{account}:service-deployment/{cluster}/{prefix}*/*",
+    ),
+    "the deployments of services named with the prefix, in the environment's cluster",
+)
+
+
+def deployment_reads(scope: Scope) -> dict[str, Any]:
+    """The statement that lets the driver read its services' deployments (`DEPLOYMENT_READS`) in `scope`.
+    `ecs:DescribeTaskDefinition`, which it also calls, is granted with the task definitions (AWS allows only *)."""
+    return {
+        "Sid": "ServiceDeploymentReads",
+        "Effect": "Allow",
+        "Action": sorted(DEPLOYMENT_READS.actions),
+        "Resource": sorted(scope.fill(r) for r in DEPLOYMENT_READS.resources),
+    }
+
+
 def unscopable() -> dict[str, str]:
     """Action -> why it takes `*`: the grants AWS allows on no narrower resource (for the README and checks)."""
     found: dict[str, str] = {}
@@ -684,4 +707,13 @@ def unscopable() -> dict[str, str]:
     return found
 
 
-__all__ = ["DERIVATION", "Grant", "Scope", "UnknownResourceType", "derive_statements", "unscopable"]
+__all__ = [
+    "DEPLOYMENT_READS",
+    "DERIVATION",
+    "Grant",
+    "Scope",
+    "UnknownResourceType",
+    "deployment_reads",
+    "derive_statements",
+    "unscopable",
+]

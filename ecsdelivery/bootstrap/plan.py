@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ecsdelivery.bootstrap.permissions import Scope, UnknownResourceType, derive_statements
+from ecsdelivery.bootstrap.permissions import Scope, UnknownResourceType, deployment_reads, derive_statements
 from ecsdelivery.errors import ConfigError, UsageError
 from ecsdelivery.naming import Label, deploy_role_name, shorten
 
@@ -45,6 +45,8 @@ ECR_PUSH = (
     "ecr:UploadLayerPart",
 )
 #: Resolving `repo:tag`, reading a manifest, checking the repository's tag immutability.
+#: Stacks with ECS services: their roles also read the services' deployments (`permissions.deployment_reads`).
+SERVICE_TYPE = "aws:ecs/service:Service"
 ECR_READ = ("ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories")
 #: Adding a release or hotfix tag copies a manifest: read it, write it back under the new tag.
 ECR_TAG = ("ecr:BatchGetImage", "ecr:DescribeImages", "ecr:DescribeRepositories", "ecr:PutImage")
@@ -332,6 +334,8 @@ def _statements(role: DeployRole, types: set[str], scope: Scope | None, plan: di
             statements += derive_statements(types, scope)
         except UnknownResourceType as err:
             raise ConfigError([f"bootstrap of {role.name}: {err}"]) from None
+        if SERVICE_TYPE in types:
+            statements.append(deployment_reads(scope))
     statements.append({"Sid": "WhoAmI", "Effect": "Allow", "Action": ["sts:GetCallerIdentity"], "Resource": ["*"]})
     if role.key == BUILD:
         statements.append(

@@ -26,7 +26,7 @@ def _quick_config() -> Any:
 
 
 class AwsAccess:
-    """The AWS calls the driver makes itself: who am I (STS) and ECR clients. `endpoint` targets an emulator."""
+    """The AWS calls the driver makes itself: who am I (STS), ECR and ECS clients. `endpoint` targets an emulator."""
 
     def __init__(self, endpoint: str | None = None) -> None:
         self.endpoint = endpoint
@@ -67,3 +67,12 @@ class AwsAccess:
 
     def ecr(self, region: str | None) -> Any:
         return ecr_client(region=region, endpoint=self.endpoint)
+
+    def ecs(self, region: str) -> Any:
+        """An ECS client for the read-only deployment calls, with the short timeouts (`ValueError` for a
+        malformed region or endpoint)."""
+        import boto3
+
+        return boto3.session.Session().client(
+            "ecs", region_name=region, endpoint_url=self.endpoint, config=_quick_config()
+        )

@@ -15,11 +15,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ecsdelivery.config import list_environments, load_stack
-from ecsdelivery.driver import plan
+from ecsdelivery.driver import deployments, plan, rollbacks
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
 from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, error_lines, locked_error, stack_tags
-from ecsdelivery.errors import DeploymentError, EcsDeliveryError, MissingRequirementError, UsageError
+from ecsdelivery.errors import (
+    DeploymentError,
+    EcsDeliveryError,
+    MissingRequirementError,
+    RolledBackError,
+    UsageError,
+)
 from ecsdelivery.images import check_tag, parse_image_ref, resolve_digest, tag_image
 from ecsdelivery.reports import rollout
 from ecsdelivery.stack import ResolvedStack, resolve_stack
@@ -118,8 +124,11 @@ class Driver:
         """Deploy ENV: validate, guard, resolve the image, set config and tags, run `up`, report."""
         return self._up(env, pr, image, confirmed=False)
 
-    def _up(self, env: str, pr: int | None, image: str | None, *, confirmed: bool) -> UpReport:
-        """`up`; `confirmed` when the calling command has asked for the protected environment's confirmation."""
+    def _up(
+        self, env: str, pr: int | None, image: str | None, *, confirmed: bool, rolling_back: str | None = None
+    ) -> UpReport:
+        """`up`; `confirmed` when the calling command has asked for the protected environment's confirmation;
+        `rolling_back` (the image deployed until now) when `rollback` runs it, to record the rollback."""
         target, resolved = self._start(env, pr, confirm=None if confirmed else "deploy", image=image)
         cfg = resolved.config
         backend = self.workspace.backend(cfg)
@@ -143,7 +152,7 @@ class Driver:
             else:
                 deploy_image = None
             stack = existing or self.workspace.open(target.stack, backend, create=True)
-            report = self._update(target, resolved.with_image(deploy_image), stack)
+            report = self._update(target, resolved.with_image(deploy_image), stack, rolling_back)
         self.report.deployed(report)
         return report
 
@@ -162,7 +171,9 @@ class Driver:
         except StackNotFoundError:
             return None
 
-    def _update(self, target: plan.Target, resolved: ResolvedStack, stack: Stack) -> UpReport:
+    def _update(
+        self, target: plan.Target, resolved: ResolvedStack, stack: Stack, rolling_back: str | None = None
+    ) -> UpReport:
         workspace = self.workspace
         image = resolved.image.reference if resolved.image else None
         tags = {plan.TAG_ENVIRONMENT: target.env, plan.TAG_PR: str(target.pr or "")}
@@ -180,13 +191,62 @@ class Driver:
             result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
         # Tags describe what is deployed: written once this run's update has held the lock and succeeded.
         digest = plan.digest_of(image) if image else None
+        known = workspace.tags(stack)
         if image and digest:
-            history = plan.push_history(plan.parse_history(workspace.tags(stack).get(plan.TAG_HISTORY)), digest)
+            history = plan.push_history(plan.parse_history(known.get(plan.TAG_HISTORY)), digest)
             tags.update({plan.TAG_IMAGE: image, plan.TAG_HISTORY: ",".join(history)})
-        workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
         outputs = {k: v.value for k, v in result.outputs.items()}
+        # What ECS made of the update: a rollback it made is recorded and fails the command (exit 5).
+        states = None if self.settings.local else self._ecs_states(target.stack, resolved.config, outputs)
+        rolled = deployments.rolled_back(states or [], rollbacks.stack_task_definitions(outputs))
+        record = self._rollback_record(target, outputs, states, rolled, known, digest, rolling_back)
+        if record is not None:
+            tags[rollbacks.TAG_ROLLBACK] = rollbacks.encode(record)
+        elif rollbacks.TAG_ROLLBACK in known:
+            workspace.remove_tag(stack, rollbacks.TAG_ROLLBACK)
+        workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
+        if rolled:
+            raise RolledBackError("\n".join(rollbacks.rolled_back_line(target.stack, s, outputs) for s in rolled))
+        for state in states or []:
+            if state.latest is not None and state.latest.running:
+                self.say(
+                    f"ECS is still deploying {state.key} ({state.latest.status}): `outputs {target.stack}` shows "
+                    "whether it finishes or ECS rolls it back"
+                )
         changes = dict(result.summary.resource_changes or {})
         return UpReport(stack=target.stack, env=target.env, image=image, outputs=outputs, changes=changes)
+
+    def _rollback_record(
+        self,
+        target: plan.Target,
+        outputs: dict[str, Any],
+        states: list[deployments.ServiceState] | None,
+        rolled: list[deployments.ServiceState],
+        known: dict[str, str],
+        digest: str | None,
+        rolling_back: str | None,
+    ) -> rollbacks.RollbackRecord | None:
+        """The last-rollback record the stack keeps after this update (None: the tag goes)."""
+        if rolled:
+            found = rollbacks.per_service(outputs, None, rolled)
+            return rollbacks.newest(*found.values())
+        if rolling_back is not None:
+            return rollbacks.manual(datetime.now(UTC), plan.digest_of(rolling_back), digest)
+        recorded = rollbacks.decode(known.get(rollbacks.TAG_ROLLBACK))
+        agrees = None if states is None else not rollbacks.disagreements(target.stack, outputs, states)
+        return recorded if rollbacks.keep_after_up(recorded, digest, agrees) else None
+
+    def _ecs_states(
+        self, stack_name: str, cfg: StackConfig, outputs: dict[str, Any], *, with_image: bool = False
+    ) -> list[deployments.ServiceState] | None:
+        """What ECS runs for the stack's services, in its region; None (after a one-line warning on stderr) when
+        ECS cannot be asked."""
+        aws = self.workspace.aws()
+        try:
+            return deployments.read_services(lambda: aws.ecs(cfg.region), outputs, with_image=with_image)
+        except deployments.EcsUnreadable as err:
+            self.report.warn(f"cannot read the ECS deployments of {stack_name}: {err}; rollbacks by ECS not checked")
+            return None
 
     # -- diff ------------------------------------------------------------------------------------------------
 
@@ -297,13 +357,23 @@ class Driver:
         return True
 
     def outputs(self, env: str, pr: int | None = None, as_json: bool = False) -> int:
-        """Print a deployed stack's outputs (URL first), or all of them as JSON."""
+        """Print a deployed stack's outputs (URL first), or all of them as JSON, with each service's last rollback
+        (manual or by ECS) and a warning when ECS runs another revision than the stack says."""
         target, resolved = self._start(env, pr)
+        cfg = resolved.config
         missing = f"no stack {target.stack}: deploy it first"
-        stack = self.workspace.open_existing(target.stack, self.workspace.backend(resolved.config), missing)
+        stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
         with self.workspace.mapped(target.stack, "reading outputs"):
             values = {k: v.value for k, v in stack.outputs().items()}
-        self.report.outputs(values, as_json)
+        recorded = rollbacks.decode(self.workspace.tags(stack).get(rollbacks.TAG_ROLLBACK))
+        states: list[deployments.ServiceState] | None = None
+        if deployments.services_of(values) and not (self.settings.local and not self.settings.endpoint):
+            # A moto server started for this run knows no services: only an emulator already running is asked.
+            states = self._ecs_states(target.stack, cfg, values, with_image=True)
+        warnings = rollbacks.disagreements(target.stack, values, states or [])
+        for line in warnings:
+            self.report.warn(line)
+        self.report.outputs(values, as_json, rollbacks.per_service(values, recorded, states), states)
         return 0
 
     def _stack_file(self, env: str, pr: int | None = None) -> StackConfig:
@@ -374,7 +444,9 @@ class Driver:
         return report
 
     def rollback(self, env: str, pr: int | None = None, to: str | None = None) -> UpReport:
-        """Redeploy `to` (digest, tag, reference) or the digest deployed before the current one."""
+        """Redeploy `to` (digest, tag, reference) or the digest deployed before the current one. When ECS has
+        rolled the stack's services back already, say so, and without `to` redeploy the image ECS went back to,
+        so the stack agrees with what runs."""
         target, resolved = self._start(env, pr, confirm="roll back")
         cfg = resolved.config
         self.workspace.pulumi()
@@ -383,7 +455,12 @@ class Driver:
         with self.workspace.mapped(target.stack, "reading the image history"):
             current = self.workspace.deployed(stack).image
             history = self.workspace.image_history(stack)
-            decision = plan.rollback_target(target.stack, current, history, to)
+            outputs = {k: v.value for k, v in stack.outputs().items()}
+        ecs_image = self._ecs_rolled_back_to(target.stack, cfg, outputs)
+        if ecs_image and not to and plan.digest_of(ecs_image) != plan.digest_of(current):
+            to = ecs_image
+            self.say(f"redeploying {ecs_image}, the image ECS went back to, so that the stack agrees with ECS")
+        decision = plan.rollback_target(target.stack, current, history, to)
         known = {plan.digest_of(entry) for entry in (*history, current or "")}
         if decision.image and plan.digest_of(decision.image) not in known:
             # A digest this stack never ran: deploy it only when the repository holds it (exit 4 otherwise).
@@ -392,7 +469,18 @@ class Driver:
             resolve_digest(client, ref.repository_url, ref.digest or "")
         image = decision.image or self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
         self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
-        return self._up(env, pr, image, confirmed=True)
+        return self._up(env, pr, image, confirmed=True, rolling_back=current or "")
+
+    def _ecs_rolled_back_to(self, stack_name: str, cfg: StackConfig, outputs: dict[str, Any]) -> str | None:
+        """When ECS rolled services of the stack back: say so (one line each) and return the image it went back
+        to; None when it did not, or cannot be asked."""
+        if self.settings.local or not deployments.services_of(outputs):
+            return None
+        states = self._ecs_states(stack_name, cfg, outputs, with_image=True) or []
+        rolled = deployments.rolled_back(states, rollbacks.stack_task_definitions(outputs))
+        for state in rolled:
+            self.say(rollbacks.rolled_back_line(stack_name, state, outputs, advice=False))
+        return rollbacks.agreeing_image(rolled)
 
     # -- cleanup ---------------------------------------------------------------------------------------------
 

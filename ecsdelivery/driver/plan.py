@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ecsdelivery.driver import rollbacks
 from ecsdelivery.errors import DeploymentError, MissingRequirementError, UsageError
 from ecsdelivery.events import pr_from_event
 from ecsdelivery.facts import is_digest
@@ -86,8 +87,10 @@ def resolve_target(
 
 
 def stack_row(summary: Any, tags: Mapping[str, str]) -> dict[str, Any]:
-    """One row of `list`: a stack summary (`pulumi.automation.StackSummary`) and its tags."""
+    """One row of `list`: a stack summary (`pulumi.automation.StackSummary`) and its tags (`rollback`: the last
+    rollback the stack recorded, from its tag alone, so a listing asks AWS nothing)."""
     env, pr = parse_stack_name(summary.name)
+    rollback = rollbacks.decode(tags.get(rollbacks.TAG_ROLLBACK))
     return {
         "stack": summary.name,
         "environment": tags.get(TAG_ENVIRONMENT, env),
@@ -96,6 +99,7 @@ def stack_row(summary: Any, tags: Mapping[str, str]) -> dict[str, Any]:
         "lastUpdate": format_time(summary.last_update.replace(tzinfo=UTC)) if summary.last_update else None,
         "updateInProgress": bool(summary.update_in_progress),
         "resourceCount": summary.resource_count,
+        "rollback": rollback.to_json() if rollback else None,
     }
 
 

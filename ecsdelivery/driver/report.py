@@ -7,12 +7,15 @@ happened (an `UpReport`, a stack's outputs, the stacks of a backend, a cleanup's
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ecsdelivery.driver import github
+from ecsdelivery.driver.deployments import ServiceState, short_task_definition
+from ecsdelivery.driver.rollbacks import RollbackRecord
 
 
 @dataclass
@@ -67,15 +70,38 @@ def diff_markdown(
     return "\n".join(lines) + "\n"
 
 
+def _ecs_json(state: ServiceState) -> dict[str, Any]:
+    latest = state.latest
+    return {
+        "serviceName": state.service_name,
+        "taskDefinition": short_task_definition(state.running_task_definition),
+        "image": state.running_image,
+        "latestDeployment": {"arn": latest.arn, "status": latest.status} if latest else None,
+    }
+
+
+def _rollback_cell(rollback: Mapping[str, Any] | None) -> str:
+    """`manual 2026-05-01T12:00:00Z`, `ecs web alarm 2026-05-01T12:00:00Z`, or `-`."""
+    if not rollback:
+        return "-"
+    parts = [rollback.get("by"), rollback.get("service"), rollback.get("trigger"), rollback.get("at")]
+    return " ".join(str(p) for p in parts if p)
+
+
 class Reporter:
     """Prints to `out`; writes `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY` when `environ` names them."""
 
-    def __init__(self, out: TextIO, environ: Mapping[str, str]) -> None:
+    def __init__(self, out: TextIO, environ: Mapping[str, str], err: TextIO | None = None) -> None:
         self.out = out
         self.environ = environ
+        self.err = err
 
     def say(self, line: str = "") -> None:
         print(line, file=self.out, flush=True)
+
+    def warn(self, line: str) -> None:
+        """A one-line warning on standard error (standard output stays parseable with `--json`)."""
+        print(f"warning: {line}", file=self.err or sys.stderr, flush=True)
 
     def stream(self, title: str) -> AbstractContextManager[None]:
         """Fold the engine's output printed inside into one GitHub log group."""
@@ -109,15 +135,30 @@ class Reporter:
             )
         )
 
-    def outputs(self, values: Mapping[str, Any], as_json: bool) -> None:
-        """A stack's outputs, URL first, or all of them as JSON."""
+    def outputs(
+        self,
+        values: Mapping[str, Any],
+        as_json: bool,
+        last_rollbacks: Mapping[str, RollbackRecord | None] | None = None,
+        states: Sequence[ServiceState] | None = None,
+    ) -> None:
+        """A stack's outputs, URL first, then a `rollback <service>:` line per service; or all of it as JSON
+        (`rollbacks`: each service's last rollback or null; `ecs`: what ECS runs, when it could be asked)."""
+        last_rollbacks = last_rollbacks or {}
         if as_json:
-            self.say(json.dumps(values, indent=2, sort_keys=True))
+            extra: dict[str, Any] = {}
+            if last_rollbacks:
+                extra["rollbacks"] = {k: (r.to_json() if r else None) for k, r in last_rollbacks.items()}
+            if states is not None:
+                extra["ecs"] = {s.key: _ecs_json(s) for s in states}
+            self.say(json.dumps({**values, **extra}, indent=2, sort_keys=True))
             return
         if "url" in values:
             self.say(f"url: {values['url']}")
         for key in sorted(k for k in values if k != "url"):
             self.say(f"{key}: {_value_text(values[key])}")
+        for key, record in last_rollbacks.items():
+            self.say(f"rollback {key}: {record.line() if record else 'none recorded'}")
 
     def stacks(self, rows: Sequence[Mapping[str, Any]], as_json: bool, backend_url: str) -> None:
         """The table (or JSON) of `list`."""
@@ -127,11 +168,12 @@ class Reporter:
         if not rows:
             self.say(f"no stacks in {backend_url}")
             return
-        self.say(f"{'STACK':<16} {'ENV':<9} {'PR':<6} {'LAST UPDATE':<21} IMAGE")
+        self.say(f"{'STACK':<16} {'ENV':<9} {'PR':<6} {'LAST UPDATE':<21} {'LAST ROLLBACK':<36} IMAGE")
         for row in rows:
+            rollback = row.get("rollback")
             self.say(
                 f"{row['stack']:<16} {row['environment']:<9} {row['pr'] or '-'!s:<6} "
-                f"{row['lastUpdate'] or '-':<21} {row['image'] or '-'}"
+                f"{row['lastUpdate'] or '-':<21} {_rollback_cell(rollback):<36} {row['image'] or '-'}"
             )
 
     def cleanup(self, results: Sequence[tuple[str, str, str | None]]) -> int:

@@ -119,8 +119,9 @@ class Workspace:
         self.endpoint: str | None = None  # the emulator's URL while --local runs
 
     def aws(self) -> AwsAccess:
+        """AWS access; with `--local`, at the emulator running for this command or the `--endpoint` given."""
         factory = self.hooks.aws or AwsAccess
-        return factory(self.endpoint)
+        return factory(self.endpoint or (self.settings.endpoint if self.settings.local else None))
 
     def pulumi(self) -> PulumiCommand:
         """The Pulumi CLI (found once; `MissingRequirementError` with the install hint when there is none)."""
@@ -258,6 +259,12 @@ class Workspace:
             except Exception as err:  # tags are a convenience; the update history stays authoritative
                 self.say(f"warning: cannot set stack tag {key}: {error_lines(err)[0]}")
                 return
+
+    def remove_tag(self, stack: Stack, key: str) -> None:
+        try:
+            stack.remove_tag(key)
+        except Exception as err:  # tags are a convenience; the update history stays authoritative
+            self.say(f"warning: cannot remove stack tag {key}: {error_lines(err)[0]}")
 
     def program_config(self, resolved: ResolvedStack) -> dict[str, str]:
         """The stack config the program reads (`ecsdelivery:*`: what `current_stack` resolves the same stack from)
