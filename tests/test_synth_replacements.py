@@ -6,6 +6,7 @@ compares the two `synth --json` documents (`ecsdelivery.synth.replacements.compa
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -370,6 +371,77 @@ def test_without_a_standby_listener_the_replay_shows_the_gap(tmp_path: Path) -> 
         "which has no healthy tasks"
     ]
     assert "DOWNTIME after `update web-service-rule`" in "\n".join(report_lines(comparison, "base.json"))
+
+
+STANDBY_LISTENER = "arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/acme-shared/0123456789abcdef/5b"
+
+
+def test_an_existing_platform_with_a_standby_listener_moves_without_a_gap(tmp_path: Path) -> None:
+    """The same edit with `standby_listener_arn` given: the new group is attached there first, as on a created
+    platform, and the live rule moves once the new service's tasks are healthy."""
+    stacks = _stacks(tmp_path)
+    platform = {**EXISTING_PLATFORM, "standby_listener_arn": STANDBY_LISTENER}
+    _edit(stacks, "staging.yaml", lambda data: data.update(platform=platform))
+    before = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    _edit(stacks, "staging.yaml", lambda data: data["platform"].update(vpc_id="vpc-0fedcba9876543210"))
+    after = synthesize("staging", stacks_dir=str(stacks)).to_json()
+    comparison = compare(before, after)
+    assert comparison.collisions == [] and comparison.gaps == []
+    standby = next(r for r in after["resources"] if r["name"] == "web-service-standby")
+    assert standby["inputs"]["listenerArn"] == STANDBY_LISTENER
+
+
+@pytest.mark.parametrize(
+    ("standby", "message"),
+    [
+        (EXISTING_PLATFORM["listener_arn"], "is listener_arn itself"),
+        (
+            "arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/other/fedcba9876543210/5b",
+            "belongs to load balancer 'app/other/fedcba9876543210'",
+        ),
+        ("arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/acme-shared", "does not match"),
+    ],
+)
+def test_a_standby_listener_of_another_load_balancer_is_refused(tmp_path: Path, standby: str, message: str) -> None:
+    stacks = _stacks(tmp_path)
+    platform = {**EXISTING_PLATFORM, "standby_listener_arn": standby}
+    _edit(stacks, "staging.yaml", lambda data: data.update(platform=platform))
+    done = subprocess.run(
+        [sys.executable, "-m", "ecsdelivery", "validate", "staging", "--stacks-dir", str(stacks)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("ecsdelivery: error:")]
+    assert "platform.standby_listener_arn" in line and message in line, done.stderr
+
+
+def test_a_canary_service_moves_to_a_new_vpc_in_three_gapless_deploys(tmp_path: Path) -> None:
+    """What the README prescribes for a traffic-shifting service whose groups must be replaced: roll for one
+    deploy, move, shift again. Each deploy, replayed against the one before, has no gap and no collision."""
+    stacks = _stacks(tmp_path)
+
+    def strategy(name: str | None) -> Callable[[dict[str, Any]], None]:
+        def change(data: dict[str, Any]) -> None:
+            deployment = data.setdefault("services", {}).setdefault("web", {}).setdefault("deployment", {})
+            if name is None:
+                deployment.pop("strategy", None)
+            else:
+                deployment["strategy"] = name
+
+        return change
+
+    documents = [synthesize("prod", stacks_dir=str(stacks)).to_json()]
+    for change in (strategy("rolling"), _new_vpc, strategy(None)):
+        _edit(stacks, "prod.yaml", change)
+        documents.append(synthesize("prod", stacks_dir=str(stacks)).to_json())
+    documents = [json.loads(json.dumps(d, default=str)) for d in documents]
+    for before, after in itertools.pairwise(documents):
+        comparison = compare(before, after)
+        assert (comparison.gaps, comparison.collisions) == ([], [])
+    # The middle deploy really moves the groups (the one-deploy move is refused: the test above).
+    assert {"web-service-tg", "web-service-service"} <= {c.name for c in compare(*documents[1:3]).replacements}
 
 
 def test_the_replay_refuses_a_service_in_a_group_no_listener_forwards_to() -> None:

@@ -32,6 +32,19 @@ from ecsdelivery.synth.replacements import compare
 ROOT = Path(__file__).resolve().parents[1]
 STANDBY_LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme-dev/0123456789abcdef/5b"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EXISTING = (
+    "platform:\n  mode: existing\n  vpc_id: vpc-0a1b2c3d4e5f60718\n"
+    "  private_subnet_ids: [subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002]\n"
+    "  public_subnet_ids: [subnet-0a1b2c3d4e5f60101, subnet-0a1b2c3d4e5f60102]\n"
+    "  cluster_name: acme-shared\n"
+    "  listener_arn: arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/acme/0123456789ab/0f\n"
+    "  alb_security_group_id: sg-0123456789abcdef0\n"
+    "  alb_dns_name: acme-shared-1234567890.us-east-1.elb.amazonaws.com\n"
+    "  alb_zone_id: Z35SXDOTRQ7X7K\n"
+)
+STANDBY_ARN = "arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/acme/0123456789ab/5b"
+STANDBY_LINE = f"  standby_listener_arn: {STANDBY_ARN}\n"
+CANARY = "services:\n  web:\n    deployment:\n      strategy: canary\n      test_traffic: true\n"
 
 
 def _service(strategy: str = "canary", *, test_listener: bool = True, standby: bool = True) -> None:
@@ -141,6 +154,12 @@ def test_the_test_rule_carries_no_production_traffic_in_the_replay(tmp_path: Pat
     assert "web-service-test-rule" not in {c.name for c in comparison.replacements}
 
 
+def test_an_existing_platform_with_a_standby_listener_takes_test_rules(tmp_path: Path) -> None:
+    stacks = write_stacks(tmp_path, {"env.yaml": "import: [catalog/base.yaml]\n" + EXISTING + STANDBY_LINE + CANARY})
+    resources = _resources(synthesize("env", stacks_dir=str(stacks)).to_json())
+    assert resources["web-service-test-rule"]["inputs"]["listenerArn"] == STANDBY_ARN
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
@@ -162,16 +181,9 @@ def test_the_test_rule_carries_no_production_traffic_in_the_replay(tmp_path: Pat
             "is not an IPv4 CIDR like 10.0.0.0/16",
         ),
         (
-            "platform:\n  mode: existing\n  vpc_id: vpc-0a1b2c3d4e5f60718\n"
-            "  private_subnet_ids: [subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002]\n"
-            "  public_subnet_ids: [subnet-0a1b2c3d4e5f60101, subnet-0a1b2c3d4e5f60102]\n"
-            "  cluster_name: acme-shared\n"
-            "  listener_arn: arn:aws:elasticloadbalancing:us-east-1:222222222222:listener/app/acme/0123456789ab/0f\n"
-            "  alb_security_group_id: sg-0123456789abcdef0\n"
-            "  alb_dns_name: acme-shared-1234567890.us-east-1.elb.amazonaws.com\n"
-            "  alb_zone_id: Z35SXDOTRQ7X7K\n"
-            "services:\n  web:\n    deployment:\n      strategy: canary\n      test_traffic: true\n",
-            "services.web.deployment.test_traffic: a platform given by ids (mode existing) has no standby listener",
+            EXISTING + CANARY,
+            "services.web.deployment.test_traffic: a platform given by ids (mode existing) without "
+            "platform.standby_listener_arn has no listener for the test rule",
         ),
     ],
 )

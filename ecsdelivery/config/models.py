@@ -372,6 +372,9 @@ class StackPlatform(_Model):
     stack: StackName = Field(description="Name of the stack whose platform outputs are used, e.g. dev. Required.")
 
 
+_LISTENER_ARN = r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/[^/]+/[^/]+/[^/]+$"
+
+
 class ExistingPlatform(_Model):
     """The platform is managed elsewhere: give the IDs of what exists."""
 
@@ -387,7 +390,7 @@ class ExistingPlatform(_Model):
         pattern=r"^[A-Za-z0-9_-]{1,255}$", description="Name of the ECS cluster the services join. Required."
     )
     listener_arn: str = Field(
-        pattern=r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:listener/app/.+$",
+        pattern=_LISTENER_ARN,
         description="ARN of the load balancer listener the services' rules attach to. Required.",
     )
     alb_security_group_id: str = Field(
@@ -398,6 +401,36 @@ class ExistingPlatform(_Model):
     alb_zone_id: str = Field(
         pattern=r"^Z[A-Z0-9]{1,32}$", description="Canonical hosted zone ID of the load balancer. Required."
     )
+    standby_listener_arn: str | None = Field(
+        None,
+        pattern=_LISTENER_ARN,
+        description="ARN of a second listener on the same load balancer that no client reaches (e.g. HTTP on "
+        "8999, admitted by no security-group rule; default action a fixed 404), where services keep standby rules "
+        "so a replaced target group takes no traffic before its tasks are healthy, and traffic-shifting services "
+        "their test rules. Default: none (a replaced target group means a gap, which synth --against reports).",
+    )
+
+    @model_validator(mode="after")
+    def _standby_listener(self) -> ExistingPlatform:
+        standby = self.standby_listener_arn
+        if standby is None:
+            return self
+        if standby == self.listener_arn:
+            raise ValueError(
+                "@standby_listener_arn: is listener_arn itself; give a second listener, one no client reaches"
+            )
+        if _load_balancer_of(standby) != _load_balancer_of(self.listener_arn):
+            raise ValueError(
+                f"@standby_listener_arn: belongs to load balancer {_load_balancer_of(standby)!r}, listener_arn to "
+                f"{_load_balancer_of(self.listener_arn)!r}; a target group joins one load balancer only, so both "
+                "listeners must be on the same one"
+            )
+        return self
+
+
+def _load_balancer_of(listener_arn: str) -> str:
+    """`app/<name>/<id>` of a listener ARN (`...:listener/app/<name>/<id>/<listener id>`)."""
+    return listener_arn.split(":listener/", 1)[1].rsplit("/", 1)[0]
 
 
 PlatformConfig = Annotated[
@@ -1312,10 +1345,10 @@ class StackConfig(_Model):
                 "ECS sends test traffic only while it shifts traffic between two target groups and this service "
                 "rolls; legal strategies with test traffic: blue_green, canary, linear"
             ]
-        if isinstance(self.platform, ExistingPlatform):
+        if isinstance(self.platform, ExistingPlatform) and self.platform.standby_listener_arn is None:
             return [
-                "a platform given by ids (mode existing) has no standby listener for the test rule; legal values "
-                "with mode existing: false"
+                "a platform given by ids (mode existing) without platform.standby_listener_arn has no listener for "
+                "the test rule; give one, or legal values: false"
             ]
         return []
 

@@ -188,9 +188,12 @@ def _platform(stack: ResolvedStack) -> tuple[PlatformRef, dict[str, Any]]:
     elif isinstance(platform, StackPlatform):
         reference = pulumi.StackReference(platform_stack_name(platform.stack))
         # The platform stack exports the scheme of its listener; read it rather than work it out again.
-        # A platform this program creates has a standby listener (see `Platform`); another kind may not.
+        # A platform this program creates has a standby listener (see `Platform`); one given by ids may name one.
         referenced = stack.platform_stack.platform if stack.platform_stack is not None else None
-        ref = PlatformRef.from_stack_reference(reference, standby=isinstance(referenced, CreatePlatform))
+        standby = isinstance(referenced, CreatePlatform) or (
+            isinstance(referenced, ExistingPlatform) and referenced.standby_listener_arn is not None
+        )
+        ref = PlatformRef.from_stack_reference(reference, standby=standby)
         public_subnets = reference.get_output("publicSubnetIds")
     elif isinstance(platform, ExistingPlatform):
         region, account = config.region, config.accounts[0]
@@ -204,6 +207,7 @@ def _platform(stack: ResolvedStack) -> tuple[PlatformRef, dict[str, Any]]:
             alb_dns_name=platform.alb_dns_name,
             alb_zone_id=platform.alb_zone_id,
             protocol=stack.protocol,
+            standby_listener_arn=platform.standby_listener_arn,
         )
         public_subnets = list(platform.public_subnet_ids)
     else:
