@@ -96,3 +96,38 @@ def test_without_checkov_the_scan_says_so_and_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("checkov_scan: error: checkov is not installed") and done.stderr.count("\n") == 1
+
+
+# The prod findings fixed from the scan, held by advisory rules.
+
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+
+def _violations(type_: str, inputs: dict, environment: str) -> list[tuple[str, str]]:
+    from ecsdelivery.guardrails.rules import RuleContext, evaluate
+
+    resource = {"type": type_, "name": "r", "parent": None, "inputs": inputs}
+    context = RuleContext(environment=environment, protected=environment == "prod")
+    return [(v.rule_id, v.severity) for v in evaluate([resource], context)]
+
+
+def test_prod_logs_are_kept_a_year() -> None:
+    group = "aws:cloudwatch/logGroup:LogGroup"
+    assert ("prod-log-retention-year", "advisory") in _violations(group, {"retentionInDays": 90}, "prod")
+    assert ("prod-log-retention-year", "advisory") not in _violations(group, {"retentionInDays": 365}, "prod")
+    assert ("prod-log-retention-year", "advisory") not in _violations(group, {"retentionInDays": 30}, "dev")
+    logs = synthesize("prod", stacks_dir=str(ROOT / "stacks")).of_type(group)
+    assert {g["inputs"]["retentionInDays"] for g in logs} == {365}
+
+
+def test_abandoned_uploads_are_aborted_in_the_whole_bucket() -> None:
+    rule = {
+        "status": "Enabled",
+        "expiration": {"days": 90},
+        "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+    }
+    prefixed = {"rules": [{**rule, "filter": {"prefix": "alb/"}}]}
+    assert ("bucket-abort-uploads", "advisory") in _violations(LIFECYCLE, prefixed, "prod")
+    assert _violations(LIFECYCLE, {"rules": [{**rule, "filter": {}}]}, "prod") == []
+    (lifecycle,) = synthesize("prod", stacks_dir=str(ROOT / "stacks")).of_type(LIFECYCLE)
+    assert _violations(LIFECYCLE, dict(lifecycle["inputs"]), "prod") == []

@@ -38,7 +38,7 @@ def test_access_logs_go_to_a_private_encrypted_expiring_bucket() -> None:
     assert encryption["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
     assert recording.named("dev-alb-logs-ownership")["inputs"]["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     (rule,) = recording.named("dev-alb-logs-lifecycle")["inputs"]["rules"]
-    assert (rule["status"], rule["expiration"], rule["filter"]) == ("Enabled", {"days": 90}, {"prefix": "alb/"})
+    assert (rule["status"], rule["expiration"], rule["filter"]) == ("Enabled", {"days": 90}, {})
     alb = recording.named("dev-alb")["inputs"]
     assert alb["accessLogs"] == {"bucket": "acme-dev-platform-alb-logs", "prefix": ACCESS_LOG_PREFIX, "enabled": True}
     for resource in recording.resources:

@@ -371,7 +371,8 @@ class Platform(pulumi.ComponentResource):
                 {
                     "id": "expire-access-logs",
                     "status": "Enabled",
-                    "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
+                    # The whole bucket: it holds nothing but the access logs (and their abandoned uploads).
+                    "filter": {},
                     "expiration": {"days": args.access_log_days},
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
                 }

@@ -261,6 +261,28 @@ def log_retention(resource_type: str, props: Mapping[str, Any], context: RuleCon
     return []
 
 
+#: A year of logs: what audits usually ask of production (checkov CKV_AWS_338).
+PROD_LOG_DAYS = 365
+BUCKET_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+
+
+def log_retention_year(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
+    days = number(props.get("retentionInDays"))
+    if days and days < PROD_LOG_DAYS:
+        return [f"the log group keeps logs {days:g} days, less than a year ({PROD_LOG_DAYS})"]
+    return []
+
+
+def abort_incomplete_uploads(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
+    for rule in as_list(props.get("rules")):
+        if not isinstance(rule, Mapping) or rule.get("status") != "Enabled":
+            continue
+        whole_bucket = not any(v for v in (rule.get("filter") or {}).values())
+        if rule.get("abortIncompleteMultipartUpload") and whole_bucket:
+            return []
+    return ["no enabled rule of the whole bucket aborts incomplete multipart uploads (their parts are billed)"]
+
+
 def no_plain_secrets(resource_type: str, props: Mapping[str, Any], context: RuleContext) -> list[str]:
     problems = []
     for container in containers(props):
@@ -648,6 +670,23 @@ RULES: tuple[Rule, ...] = (
         resource_types=(LOG_GROUP,),
         applies=_prod,
         validate=log_group_key,
+    ),
+    Rule(
+        id="prod-log-retention-year",
+        description="In prod log groups keep logs at least a year.",
+        fix=f"set log_retention_days to {PROD_LOG_DAYS} or more for prod's services",
+        severity=ADVISORY,
+        resource_types=(LOG_GROUP,),
+        applies=_prod,
+        validate=log_retention_year,
+    ),
+    Rule(
+        id="bucket-abort-uploads",
+        description="Bucket lifecycle configurations abort incomplete multipart uploads in the whole bucket.",
+        fix="add abortIncompleteMultipartUpload to an enabled lifecycle rule without a filter",
+        severity=ADVISORY,
+        resource_types=(BUCKET_LIFECYCLE,),
+        validate=abort_incomplete_uploads,
     ),
     Rule(
         id="preview-spot",
