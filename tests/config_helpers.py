@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -33,3 +35,19 @@ def write_stacks(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return stacks
+
+
+def validate_error(stacks: Path, env: str) -> str:
+    """`python -m ecsdelivery validate ENV` over `stacks`: it must exit 2 with exactly one error line (returned)
+    and no traceback."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ecsdelivery", "validate", env, "--stacks-dir", str(stacks)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ecsdelivery: error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]

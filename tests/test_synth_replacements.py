@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from config_helpers import validate_error
 
 from ecsdelivery.errors import UsageError
 from ecsdelivery.synth import synthesize
@@ -406,15 +407,8 @@ def test_a_standby_listener_of_another_load_balancer_is_refused(tmp_path: Path, 
     stacks = _stacks(tmp_path)
     platform = {**EXISTING_PLATFORM, "standby_listener_arn": standby}
     _edit(stacks, "staging.yaml", lambda data: data.update(platform=platform))
-    done = subprocess.run(
-        [sys.executable, "-m", "ecsdelivery", "validate", "staging", "--stacks-dir", str(stacks)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 2
-    [line] = [line for line in done.stderr.splitlines() if line.startswith("ecsdelivery: error:")]
-    assert "platform.standby_listener_arn" in line and message in line, done.stderr
+    line = validate_error(stacks, "staging")
+    assert "platform.standby_listener_arn" in line and message in line, line
 
 
 def test_a_canary_service_moves_to_a_new_vpc_in_three_gapless_deploys(tmp_path: Path) -> None:

@@ -293,29 +293,11 @@ class Platform(pulumi.ComponentResource):
         ports = [80, 443] if https else [80]
         for port in ports:
             for index, cidr in enumerate(args.ingress_cidrs):
-                aws.vpc.SecurityGroupIngressRule(
-                    f"{self._name}-alb-sg-{port}" + (f"-{index}" if index else ""),
-                    security_group_id=group.id,
-                    cidr_ipv4=cidr,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"{'HTTPS' if port == 443 else 'HTTP'} from {cidr}",
-                    tags=label.tags,
-                    opts=child(self),
-                )
+                kind = "HTTPS" if port == 443 else "HTTP"
+                self._admit(group, f"{port}" + (f"-{index}" if index else ""), cidr, port, f"{kind} from {cidr}")
         for index, cidr in enumerate(args.test_traffic_cidrs):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._name}-alb-sg-test" + (f"-{index}" if index else ""),
-                security_group_id=group.id,
-                cidr_ipv4=cidr,
-                ip_protocol="tcp",
-                from_port=STANDBY_PORT,
-                to_port=STANDBY_PORT,
-                description=f"test traffic to new deployments (standby listener) from {cidr}",
-                tags=label.tags,
-                opts=child(self),
-            )
+            description = f"test traffic to new deployments (standby listener) from {cidr}"
+            self._admit(group, "test" + (f"-{index}" if index else ""), cidr, STANDBY_PORT, description)
         # The load balancer reaches tasks in per-service security groups that do not exist yet; those groups
         # admit only this one, so open egress here grants nothing by itself.
         aws.vpc.SecurityGroupEgressRule(
@@ -328,6 +310,20 @@ class Platform(pulumi.ComponentResource):
             opts=child(self),
         )
         return group
+
+    def _admit(self, group: aws.ec2.SecurityGroup, suffix: str, cidr: str, port: int, description: str) -> None:
+        """One described ingress rule of the load balancer's security group: `cidr` on TCP `port`."""
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-alb-sg-{suffix}",
+            security_group_id=group.id,
+            cidr_ipv4=cidr,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=description,
+            tags=self._args.label.with_attributes("alb").tags,
+            opts=child(self),
+        )
 
     def _create_access_log_bucket(self) -> _AccessLogBucket:
         args = self._args
