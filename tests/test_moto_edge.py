@@ -12,7 +12,8 @@ What moto 5.2.5 does not emulate, and so is checked elsewhere (tests/test_alarm_
   AWS managed policies lacks it (NoSuchEntity), so the infrastructure role is created and read back without it;
 - resource policies are stored, never enforced (bucket, key and topic policies are judged by
   `ecsdelivery.iam.evaluate` on what moto returns);
-- alarm evaluation, WAF rule evaluation and ECS moving listener-rule weights: moto stores the settings only.
+- alarm evaluation, WAF rule evaluation and ECS moving listener-rule weights: moto stores the settings only;
+- subscription confirmation: moto confirms e-mail and HTTPS subscriptions at once (SNS waits for the endpoint).
 """
 
 from __future__ import annotations
@@ -272,3 +273,30 @@ def test_the_alarm_topic_is_encrypted_and_takes_only_the_stacks_alarms(prod: tup
     assert evaluate(Request("cloudwatch.amazonaws.com", "sns:Publish", topic, context=context), [], policy).allowed
     plain = {**context, "aws:SecureTransport": "false"}
     assert not evaluate(Request("cloudwatch.amazonaws.com", "sns:Publish", topic, context=plain), [], policy).allowed
+
+
+def test_subscriptions_reach_the_topic(
+    prod: tuple[Replay, dict[str, dict]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.config_helpers import write_stacks
+
+    body = (
+        "import: [catalog/base.yaml]\nnamespace: subs\nlog_encryption: true\n"
+        "alarm_topic: {create: true, email: [oncall@example.com], https: ['https://hooks.example.com/alarms']}\n"
+    )
+    stacks = write_stacks(tmp_path, {"env.yaml": body})
+    result, answered = record_synth(monkeypatch, "env", image=IMAGE, stacks_dir=str(stacks))
+    replay = Replay(prod[0].client, answered, late_swaps={"222222222222": MOTO_ACCOUNT})
+    wanted = ("aws:kms/key:Key", "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy")
+    for type_ in (*wanted, "aws:sns/topicSubscription:TopicSubscription"):
+        for resource in (r for r in result.resources if r["type"] == type_):
+            replay.create(resource)
+    topic = replay.real["alarms-topic"]["arn"]
+    listed = replay.client("sns").list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert sorted((s["Protocol"], s["Endpoint"]) for s in listed) == [
+        ("email", "oncall@example.com"),
+        ("https", "https://hooks.example.com/alarms"),
+    ]
+    for subscription in listed:
+        attributes = replay.client("sns").get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+        assert attributes["Attributes"]["TopicArn"] == topic
