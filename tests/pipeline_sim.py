@@ -548,6 +548,8 @@ class Pipeline:
             if run.account is None:
                 return _error("ExpiredToken", "no credentials: the job assumed no role")
             return None  # needs no permission; moto answers with the role's account
+        if service == "ecs":
+            return self._ecs(run, operation, params)
         if service != "ecr":
             raise AssertionError(f"{run.name}: unexpected AWS call {service}:{operation}")
         target = params.get("registryId") or run.account or ""
@@ -577,6 +579,41 @@ class Pipeline:
             if response is None:
                 raise
             return _Http(response["ResponseMetadata"]["HTTPStatusCode"]), response
+
+    def _ecs(self, run: JobRun, operation: str, params: dict[str, Any]) -> Any:
+        """The driver's reads of its services' deployments, checked against the role, and answered as ECS does
+        for a service whose one deployment succeeded (moto knows neither the services nor the deployment calls)."""
+        base = f"arn:aws:ecs:{self.layout.region}:{run.account or ''}"
+        cluster = params.get("cluster", "default")
+        resources = {
+            "DescribeServices": [f"{base}:service/{cluster}/{name}" for name in params.get("services", [])],
+            "ListServiceDeployments": [f"{base}:service/{cluster}/{params.get('service')}"],
+            "DescribeServiceDeployments": list(params.get("serviceDeploymentArns", [])),
+            "DescribeTaskDefinition": ["*"],
+        }.get(operation)
+        if resources is None:
+            raise AssertionError(f"{run.name}: unexpected AWS call ecs:{operation}")
+        for resource in resources:
+            call = self._check_call(run, f"ecs:{operation}", resource, run.account or "")
+            if not call.allowed:
+                return _error(
+                    "AccessDeniedException",
+                    f"User: {run.role} is not authorized to perform: ecs:{operation} on resource: {resource} "
+                    f"because {call.reason}",
+                )
+        if operation == "DescribeServices":
+            services = [
+                {"serviceName": name, "taskDefinition": f"{base}:task-definition/{name}:1"}
+                for name in params.get("services", [])
+            ]
+            return _Http(200), {"services": services, "failures": []}
+        if operation == "ListServiceDeployments":
+            arn = f"{base}:service-deployment/{cluster}/{params.get('service')}/d1"
+            return _Http(200), {"serviceDeployments": [{"serviceDeploymentArn": arn, "status": "SUCCESSFUL"}]}
+        if operation == "DescribeServiceDeployments":
+            found = [{"serviceDeploymentArn": a, "status": "SUCCESSFUL"} for a in resources]
+            return _Http(200), {"serviceDeployments": found, "failures": []}
+        return _Http(200), {"taskDefinition": {"containerDefinitions": []}}
 
     # -- scripts and the shims --
 

@@ -35,7 +35,8 @@ HEAD = "a" * 40  # a PR head
 
 
 def small_program() -> None:
-    """The engine double deploys this stand-in (the AWS calls under test are ecsdelivery's own, not the engine's)."""
+    """The engine double deploys this stand-in (the AWS calls under test are ecsdelivery's own, not the engine's):
+    with the cluster and services the delivery program exports, whose deployments `up` then reads from ECS."""
     import pulumi_aws as aws
 
     config = pulumi.Config("ecsdelivery")
@@ -45,6 +46,30 @@ def small_program() -> None:
     pulumi.export("url", f"https://{stack}.example.test")
     pulumi.export("image", image)
     pulumi.export("imageDigest", image.rsplit("@", 1)[-1])
+    for key, value in service_outputs(stack).items():
+        pulumi.export(key, value)
+
+
+#: The stacks the events below deploy (a preview the simulation has not synthesised fails its `up`, saying so).
+DEPLOYED_STACKS = ("dev", "staging", "prod", "pr-42", "pr-7")
+
+
+def service_outputs(stack: str) -> dict[str, Any]:
+    """`clusterName` and `services` as the delivery program exports them for `stack` (`synthesised_outputs`)."""
+    return SERVICE_OUTPUTS[stack]
+
+
+SERVICE_OUTPUTS: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def synthesised_outputs() -> None:
+    """Each deployed stack's offline synth, once, outside any program run (synth sets Pulumi's mocks up)."""
+    for stack in DEPLOYED_STACKS:
+        env, pr = ("preview", int(stack.removeprefix("pr-"))) if stack.startswith("pr-") else (stack, None)
+        outputs = synthesize(env, pr=pr, stacks_dir=str(Path(__file__).resolve().parents[1] / "stacks")).outputs
+        services = {k: {"serviceName": v["serviceName"]} for k, v in outputs["services"].items()}
+        SERVICE_OUTPUTS[stack] = {"clusterName": outputs["clusterName"], "services": services}
 
 
 def rendered_repository_policy() -> dict[str, Any]:
@@ -142,6 +167,17 @@ def assert_every_aws_call_allowed(sim: Pipeline) -> None:
     assert not refused, "\n".join(refused)
 
 
+#: What `up` asks ECS after its update (whether ECS rolled a service's deployment back), per service.
+ECS_READS = {"ecs:DescribeServices", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments"}
+
+
+def ecs_reads(sim: Pipeline, job: JobRun) -> dict[str, bool]:
+    """The ECS calls `job` made, on which resources, and whether its role allowed each."""
+    return {
+        f"{c.action} {c.resource}": c.allowed for c in sim.aws_calls if c.job == job.name and c.action[:4] == "ecs:"
+    }
+
+
 def build_main(sim: Pipeline, sha: str) -> str:
     """A push to main: the image built from `sha`, by digest, as dev now runs it."""
     jobs = sim.fire(push("main", sha))
@@ -188,6 +224,12 @@ def test_push_to_main_builds_in_the_registry_account_and_deploys_dev(pipeline: P
     assert deploy.cli[0][:4] == ["up", "dev", "--image", build.outputs["image"]]
     assert deploy.outputs["image"].startswith(f"{REGISTRY}@sha256:")
     assert "main-branch.yaml:draft-release" in jobs
+    service = (
+        "arn:aws:ecs:us-east-1:222222222222:service/acme-dev-web/"
+        + service_outputs("dev")["services"]["web"]["serviceName"]
+    )
+    assert {k.split(" ")[0] for k in ecs_reads(pipeline, deploy)} == ECS_READS
+    assert ecs_reads(pipeline, deploy)[f"ecs:ListServiceDeployments {service}"] is True
     assert_every_aws_call_allowed(pipeline)
 
 
@@ -198,6 +240,9 @@ def test_a_labelled_pr_deploys_its_preview_and_cleanup_retires_it(pipeline: Pipe
     assert (deploy.environment, deploy.account) == ("preview", "222222222222")
     assert deploy.concurrency == {"group": "preview-42", "cancel-in-progress": False}
     assert [c[:2] for c in deploy.cli] == [["diff", "preview"], ["up", "preview"]]
+    reads = ecs_reads(pipeline, deploy)  # the preview's service, in dev's cluster
+    assert {k.split(" ")[0] for k in reads} == ECS_READS and all(reads.values())
+    assert any(":service/acme-dev-web/acme-preview-web-pr-42" in k for k in reads)
     assert deploy.outputs["url"] == "https://pr-42.example.test" and "pr-42" in deploy.outputs["diff"]
     assert jobs["feature-branch.yml:test:test"].status == "success"
 
@@ -292,6 +337,10 @@ def test_a_release_deploys_its_own_commit_to_staging_then_prod(pipeline: Pipelin
     }
     assert ("333333333333", "111111111111", "ecr:DescribeImages") in crossing
     assert ("333333333333", "111111111111", "ecr:PutImage") in crossing
+    for job in (staging, prod):  # each environment's role reads its own services' deployments
+        reads = ecs_reads(pipeline, job)
+        assert {k.split(" ")[0] for k in reads} == ECS_READS and all(reads.values())
+        assert all(f":{job.account}:service" in k for k in reads)
     assert_every_aws_call_allowed(pipeline)
     # Its hotfix line opens (once).
     assert pipeline.github.branches["release/v1.4"] == C1
