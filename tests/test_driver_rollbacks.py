@@ -237,3 +237,14 @@ def test_ecs_that_cannot_be_asked_is_one_warning_line(
     assert main(["outputs", "dev", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["rollbacks"] == {"web": None} and "ecs" not in shown
+
+
+def test_a_rollback_to_a_bare_repository_digest_deploys_it_from_the_stacks_registry(
+    fake: Any,  # noqa: F811  (the fixture)
+) -> None:
+    """The rollback workflow passes `acme/web@sha256:...`: the registry is the stack's, as for `up --image`."""
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 0
+    assert main(["rollback", "dev", "--to", f"acme/web@{D1}"]) == 0
+    assert fake.stacks["dev"].config["ecsdelivery:image"] == f"{REPO}@{D1}"
+    assert fake.stacks["dev"].tags[TAG].endswith(f";from={D2};to={D1}")

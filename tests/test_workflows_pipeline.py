@@ -406,8 +406,10 @@ def test_a_rollback_dispatched_from_main_redeploys_a_release(pipeline: Pipeline)
     assert_succeeded(list(jobs.values()))
     deploy = jobs["rollback.yml:rollback:deploy"]
     assert deploy.concurrency == {"group": "rollback-prod", "cancel-in-progress": False}
-    assert deploy.cli[0][:4] == ["up", "prod", "--image", "acme/web:v1.4.0"]
+    assert deploy.cli[0][:4] == ["rollback", "prod", "--to", "acme/web:v1.4.0"]
     assert deploy.outputs["image"] == released
+    record = pipeline.fake_state.stacks["prod"].tags["ecsdelivery:last-rollback"]  # `outputs` and `list` show it
+    assert record.startswith("by=manual;at=") and record.endswith(f";to={released.rsplit('@', 1)[1]}")
     jobs = ran(pipeline.fire(dispatch("rollback.yml", "refs/heads/main", environment="dev", version="v1.4.0")))
     assert_succeeded(list(jobs.values()))
     assert_every_aws_call_allowed(pipeline)
