@@ -116,6 +116,16 @@ def test_internet_facing_alb_with_https_404_default_and_http_redirect() -> None:
     assert recording.outputs["protocol"] == "https"
 
 
+def test_the_standby_listener_speaks_tls_where_the_live_one_does() -> None:
+    """Test traffic reaches it from inside the VPC: with a certificate it is encrypted like the live traffic."""
+    standby = _listener(run(_platform), "dev-standby")
+    assert (standby["port"], standby["protocol"], standby["sslPolicy"]) == (8999, "HTTPS", TLS_POLICY)
+    assert standby["certificateArn"] == CERT
+    plain = _listener(run(lambda: _platform(certificate_arn=None)), "dev-standby")
+    assert (plain["port"], plain["protocol"]) == (8999, "HTTP")
+    assert "certificateArn" not in plain and "sslPolicy" not in plain
+
+
 def test_without_a_certificate_http_serves_the_404_default() -> None:
     recording = run(lambda: _platform(certificate_arn=None))
     # The standby listener serves nothing (no security group admits its port); see FargateService.

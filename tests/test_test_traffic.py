@@ -1,8 +1,8 @@
 """Test traffic: a test listener rule ECS points at the new tasks before production traffic moves.
 
 The rule lives on the platform's standby listener (same host, paths and priority as the service's live rule);
-the platform admits that listener's port only from the networks in `platform.test_traffic_cidrs` (the VPC's
-CIDR by default when a service uses test traffic).
+the platform admits that listener's port only from the sources in `platform.test_traffic_cidrs` (none by default;
+the load balancer is internet-facing, so a caller inside the VPC arrives from its NAT gateway's public IP).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ecsdelivery.synth.replacements import compare
 ROOT = Path(__file__).resolve().parents[1]
 STANDBY_LISTENER = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/acme-dev/0123456789abcdef/5b"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+NAT_IP = "203.0.113.7/32"  # a NAT gateway's public IP: callers inside the VPC arrive from it
 EXISTING = (
     "platform:\n  mode: existing\n  vpc_id: vpc-0a1b2c3d4e5f60718\n"
     "  private_subnet_ids: [subnet-0a1b2c3d4e5f60001, subnet-0a1b2c3d4e5f60002]\n"
@@ -106,6 +107,7 @@ def _prod_with_test_traffic(tmp_path: Path) -> Path:
     path = stacks / "prod.yaml"
     data = yaml.safe_load(path.read_text())
     data.setdefault("services", {}).setdefault("web", {}).setdefault("deployment", {})["test_traffic"] = True
+    data["platform"]["test_traffic_cidrs"] = [NAT_IP]
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return stacks
 
@@ -114,12 +116,12 @@ def _resources(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["name"]: r for r in json.loads(json.dumps(document, default=str))["resources"]}
 
 
-def test_prod_admits_test_traffic_from_its_vpc_only_when_a_service_uses_it(tmp_path: Path) -> None:
+def test_prod_admits_test_traffic_only_from_the_sources_it_lists(tmp_path: Path) -> None:
     stacks = _prod_with_test_traffic(tmp_path)
     resources = _resources(synthesize("prod", stacks_dir=str(stacks)).to_json())
     assert "web-service-test-rule" in resources
     rule = resources["platform-alb-sg-test"]["inputs"]
-    assert (rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) == (STANDBY_PORT, STANDBY_PORT, "10.2.0.0/16")
+    assert (rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) == (STANDBY_PORT, STANDBY_PORT, NAT_IP)
     # Without test traffic the standby port stays closed to everyone.
     shipped = _resources(synthesize("prod").to_json())
     assert "web-service-test-rule" not in shipped
@@ -135,6 +137,8 @@ def test_previews_never_take_test_traffic(tmp_path: Path) -> None:
         data = yaml.safe_load(path.read_text())
         deployment = data.setdefault("services", {}).setdefault("web", {}).setdefault("deployment", {})
         deployment.update(strategy="canary", test_traffic=True)
+        if "platform" in data and data["platform"].get("mode") == "create":
+            data["platform"]["test_traffic_cidrs"] = [NAT_IP]
         path.write_text(yaml.safe_dump(data, sort_keys=False))
     resources = _resources(synthesize("preview", pr=7, stacks_dir=str(stacks)).to_json())
     assert not [r for r in resources.values() if (r["inputs"].get("tags") or {}).get("Purpose") == "test"]
@@ -168,7 +172,16 @@ def test_an_existing_platform_with_a_standby_listener_takes_test_rules(tmp_path:
         ),
         (
             "platform:\n  mode: create\n  test_traffic_cidrs: [0.0.0.0/0]\n",
-            "platform.test_traffic_cidrs.0: '0.0.0.0/0' is not a private network",
+            "platform.test_traffic_cidrs.0: '0.0.0.0/0' is a public range wider than /24",
+        ),
+        (
+            "platform:\n  mode: create\n  test_traffic_cidrs: [203.0.0.0/16]\n",
+            "platform.test_traffic_cidrs.0: '203.0.0.0/16' is a public range wider than /24",
+        ),
+        (
+            "services:\n  web:\n    deployment:\n      strategy: canary\n      test_traffic: true\n",
+            "services.web.deployment.test_traffic: no caller may reach the test listener: list its sources in "
+            "platform.test_traffic_cidrs",
         ),
         (
             "platform:\n  mode: create\n  test_traffic_cidrs: [10.0.0.0/33]\n",
@@ -176,7 +189,7 @@ def test_an_existing_platform_with_a_standby_listener_takes_test_rules(tmp_path:
         ),
         (
             "platform:\n  mode: create\n  test_traffic_cidrs: ['10.0.0.0/8\\n']\n",
-            "is not an IPv4 CIDR like 10.0.0.0/16",
+            "is not an IPv4 CIDR like 203.0.113.7/32",
         ),
         (
             EXISTING + CANARY,

@@ -95,7 +95,8 @@ class PlatformArgs:
             (no web ACL); `WAF_RULE_GROUPS` is the set the stack files use for prod. Skipped with `emulator`.
         test_traffic_cidrs: who may reach the standby listener, where services' test listener rules send test
             traffic to new tasks before production traffic moves; default () (nobody: the standby listener then
-            takes no request at all). Keep it to private networks (the VPC's CIDR).
+            takes no request at all). Keep it to the callers' addresses: the load balancer is internet-facing, so a
+            caller inside the VPC arrives from its NAT gateway's public IP.
     """
 
     label: Label
@@ -177,7 +178,7 @@ class Platform(pulumi.ComponentResource):
         certificate_arn = self._create_certificate() if create_certificate else args.certificate_arn
         https_listener = self._create_https_listener(certificate_arn) if https else None
         http_listener = self._create_http_listener(redirect=https)
-        standby_listener = self._create_standby_listener()
+        standby_listener = self._create_standby_listener(certificate_arn if https else None)
 
         self.cluster_arn = self._cluster.arn
         self.cluster_name = self._cluster.name
@@ -495,22 +496,25 @@ class Platform(pulumi.ComponentResource):
             opts=child(self),
         )
 
-    def _create_standby_listener(self) -> aws.lb.Listener:
+    def _create_standby_listener(self, certificate_arn: pulumi.Input[str] | None) -> aws.lb.Listener:
         """A listener no request reaches (the load balancer's security group admits only 80 and 443, and the port
         of this one only from `test_traffic_cidrs`), where each service keeps a rule for its target group.
 
         ECS registers tasks only in a target group a load balancer forwards to. A replaced target group gets that
         from the service's standby rule, so the new service can start its tasks in it while the live rule still
-        sends traffic to the old group; the live rule moves once the new tasks are healthy.
+        sends traffic to the old group; the live rule moves once the new tasks are healthy. With a certificate it
+        speaks HTTPS like the live listener, so test traffic inside the VPC is encrypted too.
         """
+        tls = {"ssl_policy": self._args.ssl_policy, "certificate_arn": certificate_arn} if certificate_arn else {}
         return aws.lb.Listener(
             f"{self._name}-standby",
             load_balancer_arn=self._alb.arn,
             port=STANDBY_PORT,
-            protocol="HTTP",
+            protocol="HTTPS" if certificate_arn else "HTTP",
             default_actions=[NOT_FOUND_ACTION],
             tags={**self._args.label.tags, STANDBY_TAG[0]: STANDBY_TAG[1]},
             opts=child(self),
+            **tls,  # type: ignore[arg-type]
         )
 
     def _create_http_listener(self, *, redirect: bool) -> aws.lb.Listener:

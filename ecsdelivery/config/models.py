@@ -268,18 +268,19 @@ class PromotionConfig(_Model):
 # --- platform ------------------------------------------------------------------------------------------------
 
 
-def _private_network_problem(cidr: str) -> str | None:
-    """Why `cidr` is not a private IPv4 network written as one (test traffic reaches unreleased tasks), or None."""
+def _test_source_problem(cidr: str) -> str | None:
+    """Why `cidr` may not send test traffic, or None: an IPv4 network written as one, private, or public and no
+    wider than /24 (test traffic reaches unreleased tasks: never the internet at large)."""
     if not re.fullmatch(r"([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}", cidr):
-        return "is not an IPv4 CIDR like 10.0.0.0/16"
+        return "is not an IPv4 CIDR like 203.0.113.7/32"
     try:
         network = ipaddress.IPv4Network(cidr)
     except ValueError as err:
         return f"is not an IPv4 network ({err})"
-    if not network.is_private:
+    if not network.is_private and network.prefixlen < 24:
         return (
-            "is not a private network; test traffic reaches unreleased tasks: admit 10.0.0.0/8, 172.16.0.0/12 or "
-            "192.168.0.0/16 ranges only"
+            "is a public range wider than /24; test traffic reaches unreleased tasks: admit your callers' addresses "
+            "(e.g. the NAT gateways' public IPs as /32) or private ranges only"
         )
     return None
 
@@ -345,11 +346,13 @@ class CreatePlatform(_Model):
         description="Days the load balancer's access logs are kept in their S3 bucket (private, SSE-S3, TLS only, "
         "written by the region's log delivery; on in every stack), 1-3650. Default: 90.",
     )
-    test_traffic_cidrs: list[str] | None = Field(
-        None,
-        description="Private IPv4 networks that may reach the standby listener (port 8999), where services with "
-        "deployment.test_traffic send test traffic to their new tasks before production traffic moves. Default: "
-        "the VPC's CIDR when a service of this stack uses test traffic, else none (no request reaches it).",
+    test_traffic_cidrs: list[str] = Field(
+        default_factory=list,
+        description="IPv4 sources that may reach the standby listener (port 8999), where services with "
+        "deployment.test_traffic get test traffic routed to their new tasks before production traffic moves. The "
+        "load balancer is internet-facing: a caller inside the VPC arrives from its NAT gateway's public IP, so list "
+        "that as /32 (or your test runners'); public ranges wider than /24 are refused. Default: [] (no request "
+        "reaches it).",
     )
 
     @model_validator(mode="after")
@@ -357,7 +360,7 @@ class CreatePlatform(_Model):
         if any(int(octet) > 255 for octet in self.vpc_cidr.split("/")[0].split(".")):
             raise ValueError(f"@vpc_cidr: {self.vpc_cidr!r} is not an IPv4 CIDR")
         for index, cidr in enumerate(self.test_traffic_cidrs or []):
-            problem = _private_network_problem(cidr)
+            problem = _test_source_problem(cidr)
             if problem:
                 raise ValueError(f"@test_traffic_cidrs.{index}: {cidr!r} {problem}")
         if self.vpc_endpoints == "provided" and self.nat != "none":
@@ -1318,7 +1321,7 @@ class StackConfig(_Model):
     def _resolve_deployments(self) -> list[str]:
         """Decide each service's strategy and alarms once: previews roll without alarms or test traffic (fast and
         cheap); prod's routed services default to canary; every routed service outside previews gets alarms that
-        roll back. Then the platform admits test traffic from its VPC when a service uses it."""
+        roll back."""
         problems: list[str] = []
         for name, service in self.services.items():
             deployment, routed = service.deployment, service.routing is not None
@@ -1333,10 +1336,6 @@ class StackConfig(_Model):
                 deployment.alarms.enabled = routed
             if deployment.test_traffic:
                 problems.extend(f"@services.{name}.deployment.test_traffic: {p}" for p in self._test_traffic(service))
-        platform = self.platform
-        if isinstance(platform, CreatePlatform) and platform.test_traffic_cidrs is None:
-            testing = any(s.deployment.test_traffic for s in self.services.values())
-            platform.test_traffic_cidrs = [platform.vpc_cidr] if testing else []
         return problems
 
     def _test_traffic(self, service: ServiceConfig) -> list[str]:
@@ -1344,6 +1343,11 @@ class StackConfig(_Model):
             return [
                 "ECS sends test traffic only while it shifts traffic between two target groups and this service "
                 "rolls; legal strategies with test traffic: blue_green, canary, linear"
+            ]
+        if isinstance(self.platform, CreatePlatform) and not self.platform.test_traffic_cidrs:
+            return [
+                "no caller may reach the test listener: list its sources in platform.test_traffic_cidrs (a caller "
+                "inside the VPC arrives from its NAT gateway's public IP, as /32)"
             ]
         if isinstance(self.platform, ExistingPlatform) and self.platform.standby_listener_arn is None:
             return [

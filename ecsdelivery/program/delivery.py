@@ -180,7 +180,7 @@ def _platform(stack: ResolvedStack) -> tuple[PlatformRef, dict[str, Any]]:
                 deletion_protection=platform.load_balancer_deletion_protection,
                 access_log_days=platform.access_log_days,
                 waf_rule_groups=WAF_RULE_GROUPS if platform.waf else (),
-                test_traffic_cidrs=tuple(platform.test_traffic_cidrs or ()),
+                test_traffic_cidrs=tuple(platform.test_traffic_cidrs),
             ),
         )
         ref = created.ref()
