@@ -199,8 +199,8 @@ def _topic_policy(i: Mapping[str, Any], region: str, account: str) -> list[Call]
 
 
 def _subscription(i: Mapping[str, Any], region: str, account: str) -> list[Call]:
-    subscription = f"{i['topic']}:0a1b2c3d-0000-0000-0000-000000000000"
-    return [Call("sns:Subscribe", str(i["topic"])), Call("sns:Unsubscribe", subscription)]
+    # SNS authorizes a subscription's own actions on no resource (the Service Authorization Reference lists none).
+    return [Call("sns:Subscribe", str(i["topic"])), Call("sns:Unsubscribe", "*")]
 
 
 CALLS: dict[str, Builder] = {

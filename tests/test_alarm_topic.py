@@ -189,3 +189,26 @@ def test_subscription_names_follow_the_endpoint_not_its_position() -> None:
     first = subscription_name("alarms", "email", "a@example.com")
     assert first == subscription_name("alarms", "email", "a@example.com")
     assert first.startswith("alarms-email-") and first != subscription_name("alarms", "email", "b@example.com")
+
+
+def test_a_deploy_role_manages_its_own_subscriptions_only_as_far_as_sns_allows() -> None:
+    from ecsdelivery.bootstrap.permissions import Scope, derive_statements
+
+    scope = Scope(
+        region="us-east-1",
+        account=ACCOUNT,
+        environment="prod",
+        prefix="acme-prod-web",
+        cluster="acme-prod-web",
+        load_balancer="acme-prod-web",
+    )
+    types = {"aws:sns/topic:Topic", "aws:sns/topicSubscription:TopicSubscription"}
+    policy = {"Version": "2012-10-17", "Statement": derive_statements(types, scope)}
+    role = f"arn:aws:iam::{ACCOUNT}:role/acme-web-prod"
+    topic = f"arn:aws:sns:us-east-1:{ACCOUNT}:acme-prod-web-alarms"
+    assert evaluate(Request(role, "sns:Subscribe", topic), [policy]).allowed
+    assert not evaluate(Request(role, "sns:Subscribe", topic.replace("acme-prod-web", "other")), [policy]).allowed
+    # SNS authorizes a subscription's own actions on no resource: IAM sees `*`.
+    assert evaluate(Request(role, "sns:Unsubscribe", "*"), [policy]).allowed
+    without = {"Version": "2012-10-17", "Statement": derive_statements({"aws:sns/topic:Topic"}, scope)}
+    assert not evaluate(Request(role, "sns:Unsubscribe", "*"), [without]).allowed

@@ -175,17 +175,29 @@ def test_statements_on_the_same_resources_merge_and_component_types_need_nothing
     assert statements[0]["Resource"] == ["arn:aws:iam::222222222222:role/acme-preview-web*"]
 
 
+#: Writes AWS authorizes on no resource at all, each granted only to stacks that create the type needing it.
+UNSCOPABLE_WRITES = {
+    # A subscription's own actions take no resource; only stacks that subscribe endpoints derive them.
+    "aws:sns/topicSubscription:TopicSubscription": {
+        "sns:GetSubscriptionAttributes",
+        "sns:SetSubscriptionAttributes",
+        "sns:Unsubscribe",
+    },
+}
+
+
 def test_star_resources_are_only_for_reads_or_tag_conditioned_creates() -> None:
     from ecsdelivery.bootstrap.permissions import REQUEST_TAG
 
-    for grants in DERIVATION.values():
+    for type_, grants in DERIVATION.items():
         for grant in grants:
             if grant.resources != ("*",):
                 continue
             reads = all(
                 a.split(":", 1)[1].startswith(("Describe", "List", "DeregisterTaskDefinition")) for a in grant.actions
             )
-            assert reads or grant.tag == REQUEST_TAG, grant
+            excepted = set(grant.actions) <= UNSCOPABLE_WRITES.get(type_, set())
+            assert reads or excepted or grant.tag == REQUEST_TAG, grant
     assert set(unscopable()) >= {"ecs:RegisterTaskDefinition", "ec2:DescribeVpcs", "acm:RequestCertificate"}
 
 

@@ -81,7 +81,7 @@ _ROLE = "arn:aws:iam::{account}:role/{prefix}*"
 _ECS_LOAD_BALANCER_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 _BUCKET = "arn:aws:s3:::{prefix}*"
 _BY_NAME = "buckets named with the prefix"
-#: SNS topics named with the stack prefix; a subscription's ARN is `<topic ARN>:<id>`, so it matches too.
+#: SNS topics named with the stack prefix.
 _TOPIC = "arn:aws:sns:{region}:{account}:{prefix}*"
 _CLUSTER = "arn:aws:ecs:{region}:{account}:cluster/{cluster}"
 _ELB = "arn:aws:elasticloadbalancing:{region}:{account}"
@@ -324,16 +324,12 @@ DERIVATION: dict[str, tuple[Grant, ...]] = {
         Grant(("sns:SetTopicAttributes", "sns:GetTopicAttributes"), (_TOPIC,), "topics named with the prefix"),
     ),
     "aws:sns/topicSubscription:TopicSubscription": (
+        Grant(("sns:Subscribe",), (_TOPIC,), "topics named with the prefix"),
         Grant(
-            (
-                "sns:Subscribe",
-                "sns:Unsubscribe",
-                "sns:GetSubscriptionAttributes",
-                "sns:SetSubscriptionAttributes",
-            ),
-            # A subscription's ARN is its topic's ARN and an id, so the topic prefix covers both.
-            (_TOPIC,),
-            "topics named with the prefix and their subscriptions",
+            ("sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"),
+            ("*",),
+            "unscopable: SNS takes no resource for a subscription's own actions; derived only for a stack that "
+            "subscribes endpoints (alarm_topic.email, alarm_topic.https)",
         ),
     ),
     "aws:cloudwatch/logGroup:LogGroup": (
