@@ -110,3 +110,10 @@ def test_a_record_fits_a_tag_value_and_reads_back() -> None:
 def test_a_later_up_keeps_or_clears_the_record(by: str, deployed: str, agrees: bool | None, kept: bool) -> None:
     record = rollbacks.RollbackRecord(by, "2026-05-01T12:00:00Z", D2, D1)
     assert rollbacks.keep_after_up(record, deployed, agrees) is kept
+
+
+def test_after_a_failed_update_only_a_rollback_of_its_own_deployment_counts() -> None:
+    state = _state("ROLLBACK_SUCCESSFUL", "td:1")  # its deployment was created at T0
+    assert deployments.rolled_back_since([state], T0 + timedelta(seconds=30)) == [state]  # clocks differ a little
+    assert deployments.rolled_back_since([state], T0 + timedelta(minutes=5)) == []  # an older rollback
+    assert deployments.rolled_back_since([_state("SUCCESSFUL", "td:1")], T0) == []

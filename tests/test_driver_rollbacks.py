@@ -22,7 +22,7 @@ import boto3
 import pulumi
 import pytest
 from ecs_deployments import DeploymentLog
-from test_driver_e2e import D1, D2, REPO, FakeAws, fake  # noqa: F401  (the fixture)
+from test_driver_e2e import D1, D2, REPO, FakeAws, failing_program, fake  # noqa: F401  (the fixture)
 
 from ecsdelivery.cli import main
 from ecsdelivery.driver import workspace
@@ -41,7 +41,7 @@ class EcsWorld:
     log: DeploymentLog
     state: Any  # the CLI double's backend (tests/fake_pulumi.FakeState)
     task_definitions: dict[str, str] = field(default_factory=dict)  # digest -> ARN
-    next_outcome: str = "SUCCESSFUL"  # or ROLLBACK_SUCCESSFUL (on ALARM)
+    next_outcome: str = "SUCCESSFUL"  # or ROLLBACK_SUCCESSFUL (on ALARM), or CIRCUIT_BREAKER (the update fails)
 
     def running(self) -> str:
         (service,) = self.client.describe_services(cluster=self.cluster, services=[self.service])["services"]
@@ -55,6 +55,9 @@ class EcsWorld:
         if self.next_outcome == "SUCCESSFUL":
             self.client.update_service(cluster=self.cluster, service=self.service, taskDefinition=arn)
             self.log.add(self.cluster, self.service, "SUCCESSFUL")
+        elif self.next_outcome == "CIRCUIT_BREAKER":  # the provider's wait for a steady state gives up
+            self.log.add(self.cluster, self.service, "ROLLBACK_SUCCESSFUL", circuit_breaker=True)
+            raise RuntimeError(f"waiting for ECS service ({self.service}) to be stable: deployment rolled back")
         else:  # ECS shifted traffic back: the old task definition keeps running
             self.log.add(self.cluster, self.service, self.next_outcome, alarms=(ALARM,))
         return arn
@@ -248,3 +251,23 @@ def test_a_rollback_to_a_bare_repository_digest_deploys_it_from_the_stacks_regis
     assert main(["rollback", "dev", "--to", f"acme/web@{D1}"]) == 0
     assert fake.stacks["dev"].config["ecsdelivery:image"] == f"{REPO}@{D1}"
     assert fake.stacks["dev"].tags[TAG].endswith(f";from={D2};to={D1}")
+
+
+def test_an_update_that_failed_because_ecs_rolled_it_back_says_so_and_exits_5(
+    ecs: EcsWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    ecs.next_outcome = "CIRCUIT_BREAKER"
+    capsys.readouterr()
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 5
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "ecsdelivery: error: the update of dev failed:"  # the engine's error comes first
+    assert any("deployment rolled back" in line for line in lines[1:-1])
+    assert lines[-1].startswith("ecsdelivery: error: ECS rolled back the new deployment of web (circuit breaker, ")
+    assert lines[-1].endswith(f"): it runs {short(ecs.task_definitions[D1])}; recorded on the stack")
+    record = ecs.state.stacks["dev"].tags[TAG]
+    assert ";service=web;status=ROLLBACK_SUCCESSFUL;trigger=circuit-breaker;" in record
+    # A failure of the update with no rollback by ECS stays what it was (exit 1).
+    ecs.log.add(ecs.cluster, ecs.service, "SUCCESSFUL")
+    workspace.HOOKS.program = failing_program
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 #: Deployment states in which ECS is rolling, or has rolled, a deployment back to the previous revision.
@@ -219,3 +219,15 @@ def rolled_back(states: Sequence[ServiceState], stack_task_definitions: Mapping[
         if rolling or state.running_task_definition != stack_task_definitions.get(state.key):
             found.append(state)
     return found
+
+
+def rolled_back_since(states: Sequence[ServiceState], moment: datetime) -> list[ServiceState]:
+    """The services whose newest deployment, created at `moment` or later, ECS rolled back (or is rolling back):
+    after a failed update, the stack's outputs are the previous ones, so the time tells this update's
+    deployments apart (a minute earlier still counts: clocks differ)."""
+    since = moment - timedelta(minutes=1)
+    return [
+        s
+        for s in states
+        if s.latest is not None and s.latest.rolled_back and s.latest.created_at and s.latest.created_at >= since
+    ]

@@ -187,8 +187,13 @@ class Driver:
         with workspace.mapped(target.stack, "configuring the stack"):
             workspace.apply_config(stack, workspace.program_config(resolved))
         self.say(f"deploying {target.stack}" + (f" with {image}" if image else ""))
-        with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
-            result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
+        started = datetime.now(UTC)
+        try:
+            with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
+                result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
+        except DeploymentError as err:
+            self._rolled_back_during(target, resolved.config, stack, started, err)
+            raise
         # Tags describe what is deployed: written once this run's update has held the lock and succeeded.
         digest = plan.digest_of(image) if image else None
         known = workspace.tags(stack)
@@ -215,6 +220,28 @@ class Driver:
                 )
         changes = dict(result.summary.resource_changes or {})
         return UpReport(stack=target.stack, env=target.env, image=image, outputs=outputs, changes=changes)
+
+    def _rolled_back_during(
+        self, target: plan.Target, cfg: StackConfig, stack: Stack, started: datetime, err: DeploymentError
+    ) -> None:
+        """After a failed update: when ECS rolled back a deployment this update started (the provider's wait for a
+        steady state gives up when the circuit breaker or an alarm rolls back), record it and raise
+        `RolledBackError` (exit 5) with the engine's lines and one line per service; otherwise return."""
+        if self.settings.local:
+            return
+        try:
+            outputs = {k: v.value for k, v in stack.outputs().items()}
+        except Exception:  # the previous outputs name the services; without them there is nothing to ask
+            return
+        states = self._ecs_states(target.stack, cfg, outputs) or []
+        rolled = deployments.rolled_back_since(states, started)
+        if not rolled:
+            return
+        record = rollbacks.newest(*(rollbacks.of_service(s, None) for s in rolled))
+        if record is not None:
+            self.workspace.set_tags(stack, {rollbacks.TAG_ROLLBACK: rollbacks.encode(record)})
+        lines = [rollbacks.failed_update_line(s) for s in rolled]
+        raise RolledBackError("\n".join([*str(err).splitlines(), *lines])) from None
 
     def _rollback_record(
         self,

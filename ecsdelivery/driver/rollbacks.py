@@ -242,3 +242,15 @@ def rolled_back_line(stack: str, state: ServiceState, outputs: Mapping[str, Any]
     if not advice:
         return line
     return f"{line}; recorded on the stack; `rollback {stack}` makes the stack agree with ECS, or deploy a fix"
+
+
+def failed_update_line(state: ServiceState) -> str:
+    """The line a failed `up` adds when ECS rolled back the deployment it started."""
+    rolled = state.latest
+    assert rolled is not None
+    when = f" at {_utc(rolled.when)}" if rolled.when else ""
+    runs = short_task_definition(state.running_task_definition) or "?"
+    return (
+        f"ECS rolled back the new deployment of {state.key} ({rolled.cause()}, {rolled.status}{when}): it runs "
+        f"{runs}; recorded on the stack"
+    )
