@@ -12,14 +12,16 @@ with `--framework terraform_plan`.
     python benchmarks/checkov_scan.py dev staging prod [--json] [--checkov PATH] [--keep DIR]
 
 prints passed/failed counts per stack and each failed check. Exit 0 when it ran, 1 when a check failed and
-`--fail-on-findings` is given, 2 when checkov is not installed (one line: install it in a separate virtual
-environment, `pip install checkov`, and pass `--checkov`) or a stack is bad. Awsx components (the VPC) are remote
-components with no children under mocks: they are left out, and so is anything not an `aws:` resource.
+`--fail-on-findings` is given, 141 when the reader closes the pipe, 2 when checkov is not installed (one line:
+install it in a separate virtual environment, `pip install checkov`, and pass `--checkov`) or a stack is bad.
+Awsx components (the VPC) are remote components with no children under mocks: they are left out, and so is
+anything not an `aws:` resource.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -204,10 +206,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EcsDeliveryError as error:
         print(f"checkov_scan: error: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        _print(results)
+    try:
+        if args.json:
+            print(json.dumps(results, indent=2))
+        else:
+            _print(results)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): stop quietly, as the ecsdelivery CLI does.
+        # A standard output without a file descriptor (captured) has nothing left to flush.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     failed = any(r["failed"] for r in results.values())
     return 1 if failed and args.fail_on_findings else 0
 

@@ -131,3 +131,18 @@ def test_abandoned_uploads_are_aborted_in_the_whole_bucket() -> None:
     assert _violations(LIFECYCLE, {"rules": [{**rule, "filter": {}}]}, "prod") == []
     (lifecycle,) = synthesize("prod", stacks_dir=str(ROOT / "stacks")).of_type(LIFECYCLE)
     assert _violations(LIFECYCLE, dict(lifecycle["inputs"]), "prod") == []
+
+
+def test_a_closed_pipe_stops_the_report_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results = {"prod": {"passed": 1, "failed": 1, "failures": [["CKV_X", "aws_lb.a", "name"]]}}
+    monkeypatch.setattr(scan, "find_checkov", lambda given: "checkov")
+    monkeypatch.setattr(scan, "scan", lambda stacks, checkov, keep: results)
+
+    def closed(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError
+
+    monkeypatch.setattr(scan, "_print", closed)
+    assert scan.main(["prod"]) == 141
+    assert capsys.readouterr().err == ""
