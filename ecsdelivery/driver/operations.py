@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ecsdelivery.config import list_environments, load_stack
-from ecsdelivery.driver import deployments, plan, rollbacks
+from ecsdelivery.driver import plan, rollbacks
 from ecsdelivery.driver.local import provider_config
 from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
+from ecsdelivery.driver.watch import EcsWatch
 from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, error_lines, locked_error, stack_tags
 from ecsdelivery.errors import (
     DeploymentError,
@@ -50,6 +51,7 @@ class Driver:
         self.settings = settings
         self.report = Reporter(out or sys.stdout, settings.environ)
         self.workspace = Workspace(settings, hooks or HOOKS, self.report.say)
+        self.watch = EcsWatch(self.workspace, self.report.warn)
 
     def say(self, line: str = "") -> None:
         self.report.say(line)
@@ -192,7 +194,7 @@ class Driver:
             with workspace.mapped(target.stack, "the update", stack), self.report.stream(f"pulumi up {target.stack}"):
                 result = stack.up(on_output=self.say, refresh=workspace.ephemeral_emulator() or None)
         except DeploymentError as err:
-            self._rolled_back_during(target, resolved.config, stack, started, err)
+            self._after_failed_update(target.stack, resolved.config.region, stack, started, err)
             raise
         # Tags describe what is deployed: written once this run's update has held the lock and succeeded.
         digest = plan.digest_of(image) if image else None
@@ -202,78 +204,34 @@ class Driver:
             tags.update({plan.TAG_IMAGE: image, plan.TAG_HISTORY: ",".join(history)})
         outputs = {k: v.value for k, v in result.outputs.items()}
         # What ECS made of the update: a rollback it made is recorded and fails the command (exit 5).
-        states = None if self.settings.local else self._ecs_states(target.stack, resolved.config, outputs)
-        rolled = deployments.rolled_back(states or [], rollbacks.stack_task_definitions(outputs))
-        record = self._rollback_record(target, outputs, states, rolled, known, digest, rolling_back)
-        if record is not None:
-            tags[rollbacks.TAG_ROLLBACK] = rollbacks.encode(record)
+        check = self.watch.after_update(target.stack, resolved.config.region, outputs, known, digest, rolling_back)
+        if check.record is not None:
+            tags[rollbacks.TAG_ROLLBACK] = rollbacks.encode(check.record)
         elif rollbacks.TAG_ROLLBACK in known:
             workspace.remove_tag(stack, rollbacks.TAG_ROLLBACK)
         workspace.set_tags(stack, {k: v for k, v in tags.items() if v})
-        if rolled:
-            raise RolledBackError("\n".join(rollbacks.rolled_back_line(target.stack, s, outputs) for s in rolled))
-        for state in states or []:
-            if state.latest is not None and state.latest.running:
-                self.say(
-                    f"ECS is still deploying {state.key} ({state.latest.status}): `outputs {target.stack}` shows "
-                    "whether it finishes or ECS rolls it back"
-                )
+        if check.rolled_back:
+            raise RolledBackError("\n".join(check.rolled_back))
+        for note in check.notes:
+            self.say(note)
         changes = dict(result.summary.resource_changes or {})
         return UpReport(stack=target.stack, env=target.env, image=image, outputs=outputs, changes=changes)
 
-    def _rolled_back_during(
-        self, target: plan.Target, cfg: StackConfig, stack: Stack, started: datetime, err: DeploymentError
+    def _after_failed_update(
+        self, stack_name: str, region: str, stack: Stack, started: datetime, err: DeploymentError
     ) -> None:
-        """After a failed update: when ECS rolled back a deployment this update started (the provider's wait for a
-        steady state gives up when the circuit breaker or an alarm rolls back), record it and raise
-        `RolledBackError` (exit 5) with the engine's lines and one line per service; otherwise return."""
-        if self.settings.local:
-            return
+        """When ECS rolled back the deployment a failed update started: record it and raise `RolledBackError`
+        (exit 5) with the engine's lines, then one line per service. Otherwise return (the error stands)."""
         try:
             outputs = {k: v.value for k, v in stack.outputs().items()}
         except Exception:  # the previous outputs name the services; without them there is nothing to ask
             return
-        states = self._ecs_states(target.stack, cfg, outputs) or []
-        rolled = deployments.rolled_back_since(states, started)
-        if not rolled:
+        record, lines = self.watch.after_failed_update(stack_name, region, outputs, started)
+        if not lines:
             return
-        record = rollbacks.newest(*(rollbacks.of_service(s, None) for s in rolled))
         if record is not None:
             self.workspace.set_tags(stack, {rollbacks.TAG_ROLLBACK: rollbacks.encode(record)})
-        lines = [rollbacks.failed_update_line(s) for s in rolled]
         raise RolledBackError("\n".join([*str(err).splitlines(), *lines])) from None
-
-    def _rollback_record(
-        self,
-        target: plan.Target,
-        outputs: dict[str, Any],
-        states: list[deployments.ServiceState] | None,
-        rolled: list[deployments.ServiceState],
-        known: dict[str, str],
-        digest: str | None,
-        rolling_back: str | None,
-    ) -> rollbacks.RollbackRecord | None:
-        """The last-rollback record the stack keeps after this update (None: the tag goes)."""
-        if rolled:
-            found = rollbacks.per_service(outputs, None, rolled)
-            return rollbacks.newest(*found.values())
-        if rolling_back is not None:
-            return rollbacks.manual(datetime.now(UTC), plan.digest_of(rolling_back), digest)
-        recorded = rollbacks.decode(known.get(rollbacks.TAG_ROLLBACK))
-        agrees = None if states is None else not rollbacks.disagreements(target.stack, outputs, states)
-        return recorded if rollbacks.keep_after_up(recorded, digest, agrees) else None
-
-    def _ecs_states(
-        self, stack_name: str, cfg: StackConfig, outputs: dict[str, Any], *, with_image: bool = False
-    ) -> list[deployments.ServiceState] | None:
-        """What ECS runs for the stack's services, in its region; None (after a one-line warning on stderr) when
-        ECS cannot be asked."""
-        aws = self.workspace.aws()
-        try:
-            return deployments.read_services(lambda: aws.ecs(cfg.region), outputs, with_image=with_image)
-        except deployments.EcsUnreadable as err:
-            self.report.warn(f"cannot read the ECS deployments of {stack_name}: {err}; rollbacks by ECS not checked")
-            return None
 
     # -- diff ------------------------------------------------------------------------------------------------
 
@@ -392,15 +350,10 @@ class Driver:
         stack = self.workspace.open_existing(target.stack, self.workspace.backend(cfg), missing)
         with self.workspace.mapped(target.stack, "reading outputs"):
             values = {k: v.value for k, v in stack.outputs().items()}
-        recorded = rollbacks.decode(self.workspace.tags(stack).get(rollbacks.TAG_ROLLBACK))
-        states: list[deployments.ServiceState] | None = None
-        if deployments.services_of(values) and not (self.settings.local and not self.settings.endpoint):
-            # A moto server started for this run knows no services: only an emulator already running is asked.
-            states = self._ecs_states(target.stack, cfg, values, with_image=True)
-        warnings = rollbacks.disagreements(target.stack, values, states or [])
-        for line in warnings:
+        view = self.watch.view(target.stack, cfg.region, values, self.workspace.tags(stack))
+        for line in view.warnings:
             self.report.warn(line)
-        self.report.outputs(values, as_json, rollbacks.per_service(values, recorded, states), states)
+        self.report.outputs(values, as_json, view.last_rollbacks, view.states)
         return 0
 
     def _stack_file(self, env: str, pr: int | None = None) -> StackConfig:
@@ -483,7 +436,9 @@ class Driver:
             current = self.workspace.deployed(stack).image
             history = self.workspace.image_history(stack)
             outputs = {k: v.value for k, v in stack.outputs().items()}
-        ecs_image = self._ecs_rolled_back_to(target.stack, cfg, outputs)
+        lines, ecs_image = self.watch.rolled_back_to(target.stack, cfg.region, outputs)
+        for line in lines:
+            self.say(line)
         if ecs_image and not to and plan.digest_of(ecs_image) != plan.digest_of(current):
             to = ecs_image
             self.say(f"redeploying {ecs_image}, the image ECS went back to, so that the stack agrees with ECS")
@@ -500,17 +455,6 @@ class Driver:
             image = self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
         self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
         return self._up(env, pr, image, confirmed=True, rolling_back=current or "")
-
-    def _ecs_rolled_back_to(self, stack_name: str, cfg: StackConfig, outputs: dict[str, Any]) -> str | None:
-        """When ECS rolled services of the stack back: say so (one line each) and return the image it went back
-        to; None when it did not, or cannot be asked."""
-        if self.settings.local or not deployments.services_of(outputs):
-            return None
-        states = self._ecs_states(stack_name, cfg, outputs, with_image=True) or []
-        rolled = deployments.rolled_back(states, rollbacks.stack_task_definitions(outputs))
-        for state in rolled:
-            self.say(rollbacks.rolled_back_line(stack_name, state, outputs, advice=False))
-        return rollbacks.agreeing_image(rolled)
 
     # -- cleanup ---------------------------------------------------------------------------------------------
 
