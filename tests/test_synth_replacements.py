@@ -438,6 +438,30 @@ def test_a_canary_service_moves_to_a_new_vpc_in_three_gapless_deploys(tmp_path: 
     assert {"web-service-tg", "web-service-service"} <= {c.name for c in compare(*documents[1:3]).replacements}
 
 
+def test_switching_to_canary_without_a_standby_listener_is_refused_by_the_replay(tmp_path: Path) -> None:
+    """The live rule's actions belong to ECS once a service shifts traffic, so a rule created while it rolled
+    keeps forwarding to the primary group alone: without a standby rule the alternate group is attached nowhere,
+    and ECS cannot register the first canary's tasks. With the standby listener (dev) the switch is clean."""
+    stacks = _stacks(tmp_path)
+    _edit(stacks, "staging.yaml", lambda data: data.update(platform=dict(EXISTING_PLATFORM)))
+
+    def canary(data: dict[str, Any]) -> None:
+        data.setdefault("services", {}).setdefault("web", {}).setdefault("deployment", {})["strategy"] = "canary"
+
+    for env in ("staging", "dev"):
+        before = synthesize(env, stacks_dir=str(stacks)).to_json()
+        _edit(stacks, f"{env}.yaml", canary)
+        after = synthesize(env, stacks_dir=str(stacks)).to_json()
+        gaps = compare(*(json.loads(json.dumps(d, default=str)) for d in (before, after))).gaps
+        if env == "staging":
+            assert (
+                len(gaps) == 1
+                and "alternate target group web-service-tg-alt is attached to no listener rule" in gaps[0]
+            )
+        else:
+            assert gaps == []
+
+
 def test_the_replay_refuses_a_service_in_a_group_no_listener_forwards_to() -> None:
     """Why the standby rule exists: without it a new service in a new group fails before any traffic moves."""
     document = json.loads(json.dumps(synthesize("dev").to_json(), default=str))

@@ -70,7 +70,7 @@ def _service(strategy: str = "canary", *, test_listener: bool = True, standby: b
 
 def test_the_test_rule_mirrors_the_live_rule_on_the_standby_listener_and_ecs_gets_it() -> None:
     recording = run(_service)
-    live, test = recording.named("web-rule")["inputs"], recording.named("web-test-rule")
+    live, test = recording.named("web-rule")["inputs"], recording.named("web-standby")
     assert test["inputs"]["listenerArn"] == STANDBY_LISTENER != live["listenerArn"]
     assert (test["inputs"]["priority"], test["inputs"]["conditions"]) == (120, live["conditions"])
     # Both groups, all weight on the primary until ECS moves it; later `up`s leave ECS's weights alone.
@@ -84,11 +84,17 @@ def test_the_test_rule_mirrors_the_live_rule_on_the_standby_listener_and_ecs_get
     assert check_resources(recording.resources) == []
 
 
-def test_without_the_option_there_is_no_test_rule() -> None:
+def test_without_the_option_the_standby_rule_only_attaches_the_alternate_group() -> None:
+    """No test listener for ECS; the standby rule keeps the alternate group attached to the load balancer (ECS
+    registers new tasks only in an attached group), whatever the live rule's ignored actions still say."""
     recording = run(lambda: _service(test_listener=False))
-    assert "web-test-rule" not in {r["name"] for r in recording.resources}
     [balancer] = recording.one("aws:ecs/service:Service")["inputs"]["loadBalancers"]
-    assert "testListenerRule" not in balancer["advancedConfiguration"]
+    advanced = balancer["advancedConfiguration"]
+    assert "testListenerRule" not in advanced
+    standby = recording.named("web-standby")
+    assert standby["inputs"]["actions"] == [{"type": "forward", "targetGroupArn": advanced["alternateTargetGroupArn"]}]
+    assert standby["inputs"]["tags"]["Purpose"] == "standby"
+    assert "ignoreChanges" not in standby.get("options", {})
 
 
 def test_a_rolling_service_or_a_platform_without_standby_listener_is_refused() -> None:
@@ -119,12 +125,14 @@ def _resources(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_prod_admits_test_traffic_only_from_the_sources_it_lists(tmp_path: Path) -> None:
     stacks = _prod_with_test_traffic(tmp_path)
     resources = _resources(synthesize("prod", stacks_dir=str(stacks)).to_json())
-    assert "web-service-test-rule" in resources
+    assert "web-service-standby" in resources
     rule = resources["platform-alb-sg-test"]["inputs"]
     assert (rule["fromPort"], rule["toPort"], rule["cidrIpv4"]) == (STANDBY_PORT, STANDBY_PORT, NAT_IP)
     # Without test traffic the standby port stays closed to everyone.
     shipped = _resources(synthesize("prod").to_json())
-    assert "web-service-test-rule" not in shipped
+    assert shipped["web-service-standby"]["inputs"]["tags"]["Purpose"] == "standby"
+    # The service starts shifting only once its alternate group is attached there.
+    assert "web-service-standby" in shipped["web-service-service"]["options"]["dependsOn"]
     ports = {r["inputs"].get("fromPort") for r in shipped.values() if r["type"] == INGRESS}
     assert STANDBY_PORT not in ports
 
@@ -153,13 +161,13 @@ def test_the_test_rule_carries_no_production_traffic_in_the_replay(tmp_path: Pat
     after = json.loads(json.dumps(synthesize("prod", stacks_dir=str(stacks)).to_json(), default=str))
     comparison = compare(before, after)
     assert comparison.gaps == [] and comparison.collisions == []
-    assert "web-service-test-rule" not in {c.name for c in comparison.replacements}
+    assert "web-service-standby" not in {c.name for c in comparison.replacements}
 
 
 def test_an_existing_platform_with_a_standby_listener_takes_test_rules(tmp_path: Path) -> None:
     stacks = write_stacks(tmp_path, {"env.yaml": "import: [catalog/base.yaml]\n" + EXISTING + STANDBY_LINE + CANARY})
     resources = _resources(synthesize("env", stacks_dir=str(stacks)).to_json())
-    assert resources["web-service-test-rule"]["inputs"]["listenerArn"] == STANDBY_ARN
+    assert resources["web-service-standby"]["inputs"]["listenerArn"] == STANDBY_ARN
 
 
 @pytest.mark.parametrize(

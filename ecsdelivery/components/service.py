@@ -144,12 +144,13 @@ class FargateService(pulumi.ComponentResource):
     """An ECS Fargate service behind the platform's load balancer, or without one (a worker).
 
     Children: `<name>-sg` (+ `<name>-sg-ingress`, `<name>-sg-egress`), `<name>-tg` (IP target group), `<name>-rule`
-    (listener rule), `<name>-standby` (its twin on the platform's standby listener, when the platform has one and
-    the strategy is rolling), `<name>-service`, with autoscaling `<name>-scaling` and
+    (listener rule), `<name>-standby` (its twin on the platform's standby listener, when the platform has one),
+    `<name>-service`, with autoscaling `<name>-scaling` and
     `<name>-scale-cpu|memory|requests`,
     with a zone `<name>-dns`. A `deployment.strategy` of blue_green, canary or linear adds `<name>-tg-alt` (the
     alternate target group) and `<name>-ecs-lb-role` (+ `-policy`), and makes `<name>-rule` forward to both groups
-    by weight (with `strategy.test_listener`, also `<name>-test-rule` on the standby listener);
+    by weight (its `<name>-standby` then attaches the alternate group, or with `strategy.test_listener` is the test
+    listener rule);
     `deployment.alarms` adds `<name>-alarm-5xx`, `<name>-alarm-latency` and `<name>-alarm-unhealthy`.
     A worker (no host, no path patterns) has only `<name>-sg` + `<name>-sg-egress`, `<name>-service` and the
     autoscaling children; its `url` and `target_group_arn` are None.
@@ -198,16 +199,20 @@ class FargateService(pulumi.ComponentResource):
         self._alternate_group = self._create_target_group("tg-alt") if self._shifts_traffic else None
         self._infrastructure_role = self._create_infrastructure_role() if self._shifts_traffic else None
         self._alarms = self._create_alarms() if args.deployment.alarms is not None else []
-        self._test_rule = self._create_test_rule() if self._shifts_traffic and strategy.test_listener else None
+        standby = (
+            self._create_standby_rule() if self._routed and args.platform.standby_listener_arn is not None else None
+        )
+        self._test_rule = standby if self._shifts_traffic and strategy.test_listener else None
         if self._standby_first:
-            standby = self._create_standby_rule()
+            assert standby is not None
             self._rule: aws.lb.ListenerRule | None = None
             self._service = self._create_service(after=[standby])
             self._rule = self._create_listener_rule(after=self._service)
         else:
             self._rule = self._create_listener_rule() if self._routed else None
-            # The target group must be attached to a listener before a service can register targets in it.
-            self._service = self._create_service(after=[self._rule] if self._rule is not None else [])
+            # Every target group must be attached to a listener before a service can register targets in it.
+            attached = [rule for rule in (self._rule, standby) if rule is not None]
+            self._service = self._create_service(after=attached)
         if args.autoscaling is not None:
             self._create_autoscaling(args.autoscaling)
         if self._routed and args.route53_zone_id is not None and args.host is not None:
@@ -383,44 +388,37 @@ class FargateService(pulumi.ComponentResource):
         )
 
     def _create_standby_rule(self) -> aws.lb.ListenerRule:
-        """The target group's rule on the platform's standby listener, which no request reaches.
+        """The service's rule on the platform's standby listener, which only test traffic may reach.
 
-        ECS starts tasks only in a target group a load balancer forwards to. This rule gives a new group that
-        before the live rule moves: a replaced group gets a new service (its name carries the group's), which
-        registers healthy tasks in it while the old service still serves from the old group; then the live rule
-        moves, and the old service and group are deleted at the end of the deploy. Same priority and conditions
-        as the live rule, on another listener, so it never collides where the live rule does not.
+        ECS starts tasks only in a target group a load balancer forwards to; this rule attaches the group the
+        live rule may not. A rolling service's forwards to its target group: a replaced group gets a new service
+        (its name carries the group's), which registers healthy tasks in it while the old service still serves
+        from the old group; then the live rule moves, and the old service and group go at the end of the deploy.
+        A traffic-shifting service's forwards to the alternate group, whatever the live rule's ignored actions
+        say (a live rule created for a rolling service forwards to the primary alone). With `test_listener` it is
+        the test listener rule instead: both groups by weight, which ECS points at the new tasks before any
+        production traffic moves. Same name whatever the role, so a switch of strategy updates it in place; same
+        priority and conditions as the live rule, on another listener, so it never collides where that does not.
         """
         args = self._args
         assert args.platform.standby_listener_arn is not None
+        test = self._shifts_traffic and args.deployment.strategy.test_listener
+        if test:
+            assert self._alternate_group is not None
+            action = weighted_forward(self._target_group_arn(), self._alternate_group.arn)
+        else:
+            group = self._alternate_group.arn if self._alternate_group is not None else self._target_group_arn()
+            action = {"type": "forward", "target_group_arn": group}
+        purpose = TEST_TAG if test else STANDBY_TAG
         return aws.lb.ListenerRule(
             f"{self._name}-standby",
             listener_arn=args.platform.standby_listener_arn,
             priority=args.listener_rule_priority,
-            actions=[{"type": "forward", "target_group_arn": self._target_group_arn()}],
+            actions=[action],
             conditions=self._conditions(),
-            tags={**args.label.tags, STANDBY_TAG[0]: STANDBY_TAG[1]},
-            opts=child(self),
-        )
-
-    def _create_test_rule(self) -> aws.lb.ListenerRule:
-        """The test listener rule: the service's host and paths on the platform's standby listener.
-
-        During a deployment ECS points it at the new tasks before any production traffic moves, so checks (a
-        lifecycle hook, a smoke test from inside the VPC) reach the new version first. Like the production rule it
-        forwards to both groups and ECS owns the weights. Same priority as the live rule, on another listener,
-        where no standby twin takes it (only rolling services have one).
-        """
-        args = self._args
-        assert args.platform.standby_listener_arn is not None and self._alternate_group is not None
-        return aws.lb.ListenerRule(
-            f"{self._name}-test-rule",
-            listener_arn=args.platform.standby_listener_arn,
-            priority=args.listener_rule_priority,
-            actions=[weighted_forward(self._target_group_arn(), self._alternate_group.arn)],
-            conditions=self._conditions(),
-            tags={**args.label.tags, TEST_TAG[0]: TEST_TAG[1]},
-            opts=child(self, ignore_changes=["actions"]),
+            tags={**args.label.tags, purpose[0]: purpose[1]},
+            # ECS moves a test rule's weights on every deployment; an `up` must not move them back.
+            opts=child(self, ignore_changes=["actions"] if test else []),
         )
 
     def _service_name(self) -> pulumi.Input[str]:

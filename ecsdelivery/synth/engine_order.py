@@ -106,7 +106,11 @@ def _standby(resource: Mapping[str, Any]) -> bool:
 
 def traffic_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
     """Every gap of the deploy: rules on empty groups, refused service steps, tasks no ingress rule admits."""
-    return _rule_gaps(before, after, comparison) + _unadmitted_ports(before, after, comparison)
+    return (
+        _rule_gaps(before, after, comparison)
+        + _unattached_alternates(before, after, comparison)
+        + _unadmitted_ports(before, after, comparison)
+    )
 
 
 def _admits(rule: Mapping[str, Any], group: str, port: int) -> bool:
@@ -154,6 +158,56 @@ def _unadmitted_ports(before: Document, after: Document, comparison: Comparison)
                 f"`{step}`: no ingress rule admits its tasks on port {port} yet (none in place, none it waits "
                 "for), so they never pass the health check"
             )
+    return gaps
+
+
+def _groups_of(resource: Mapping[str, Any], key: str, groups: set[str]) -> list[str]:
+    return [d for d in (resource.get("dependencies") or {}).get(key, []) if d in groups]
+
+
+def _unattached_alternates(before: Document, after: Document, comparison: Comparison) -> list[str]:
+    """Service steps whose alternate target group (blue/green, canary, linear) no listener rule forwards to.
+
+    ECS registers the new tasks of a traffic-shifting deployment in the alternate group, and only in a group a
+    load balancer forwards to. A rule whose `actions` are in `ignoreChanges` keeps the actions it had: a live rule
+    created for a rolling service still forwards to the primary group alone after the service starts shifting.
+    """
+    old_to_new = {c.old_name or c.name: c.name for c in comparison.changes if c.action != "create"}
+    groups = {r["name"] for r in (*before["resources"], *after["resources"]) if r["type"] == TARGET_GROUP}
+    attached: dict[tuple[str, str], set[tuple[str, str]]] = {
+        (old_to_new.get(r["name"], r["name"]), "old"): {
+            (old_to_new.get(g, g), "old") for g in _groups_of(r, "actions", groups)
+        }
+        for r in before["resources"]
+        if r["type"] == RULE
+    }
+    resources = {r["name"]: r for r in after["resources"]}
+    current: dict[str, str] = {}
+    gaps: list[str] = []
+    for step in engine_steps(before, after, comparison):
+        if step.op in ("create", "create-replacement"):
+            current[step.name] = "new"
+        resource = resources.get(step.name)
+        if resource is None or step.op in ("delete", "delete-replaced"):
+            attached.pop((step.name, "old"), None)
+            continue
+        copies = [
+            (g, current.get(g, "old"))
+            for g in _groups_of(resource, "actions" if step.type == RULE else "loadBalancers", groups)
+        ]
+        if step.type == RULE and not (
+            step.op == "update" and "actions" in resource["options"].get("ignoreChanges", [])
+        ):
+            attached[(step.name, "new" if step.op != "update" else "old")] = set(copies)
+        elif step.type == SERVICE:
+            reachable = set().union(*attached.values())
+            for group, copy in copies[1:]:
+                if (group, copy) not in reachable:
+                    gaps.append(
+                        f"`{step}` fails: its alternate target group {group} is attached to no listener rule (a "
+                        "rule whose actions are ignored keeps the ones it had), and ECS registers tasks only in a "
+                        "group a load balancer forwards to"
+                    )
     return gaps
 
 
