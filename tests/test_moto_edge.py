@@ -4,7 +4,8 @@ What `synth prod` renders is sent as the create calls the provider makes (`tests
 order, to a moto server on 127.0.0.1; the tests then read the resources back through the AWS API and check
 what they do: the rollback alarms read both target groups and notify the topic, the weighted listener rule sends
 100/0, the access-log bucket refuses plain HTTP, the web ACL guards the load balancer, the log key lets CloudWatch
-Logs (and the alarms) use it, the topic is encrypted and admits only the stack's alarms.
+Logs (and the alarms) use it, the topic is encrypted and admits only the stack's alarms; dev's rolling service
+alarms on its one target group.
 
 What moto 5.2.5 does not emulate, and so is checked elsewhere (tests/test_alarm_topic.py, the payload checks):
 
@@ -102,11 +103,11 @@ def _seed_platform(replay: Replay, result: Any) -> None:
         replay.swaps[subnet] = ec2.create_subnet(VpcId=real_vpc, CidrBlock=block, AvailabilityZone=zone)["Subnet"][
             "SubnetId"
         ]
-    certificate, private_key = _certificate_pem()
     placeholder = result.resolved.config.platform.certificate_arn
-    replay.swaps[placeholder] = acm.import_certificate(Certificate=certificate, PrivateKey=private_key)[
-        "CertificateArn"
-    ]
+    if placeholder is not None:
+        certificate, private_key = _certificate_pem()
+        imported = acm.import_certificate(Certificate=certificate, PrivateKey=private_key)
+        replay.swaps[placeholder] = imported["CertificateArn"]
 
 
 @pytest.fixture(scope="module")
@@ -300,3 +301,29 @@ def test_subscriptions_reach_the_topic(
     for subscription in listed:
         attributes = replay.client("sns").get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
         assert attributes["Attributes"]["TopicArn"] == topic
+
+
+def test_a_rolling_service_alarms_on_its_one_target_group(
+    prod: tuple[Replay, dict[str, dict]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result, answered = record_synth(monkeypatch, "dev", image=IMAGE, stacks_dir=str(ROOT / "stacks"))
+    replay = Replay(prod[0].client, answered, late_swaps={"222222222222": MOTO_ACCOUNT})
+    _seed_platform(replay, result)
+    kinds = (
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:lb/targetGroup:TargetGroup",
+    )
+    for type_ in (*kinds, "aws:cloudwatch/metricAlarm:MetricAlarm"):
+        for resource in (r for r in result.resources if r["type"] == type_):
+            replay.create(resource)
+    group = replay.real["web-service-tg"]["arnSuffix"]
+    alarms = replay.client("cloudwatch").describe_alarms(AlarmNamePrefix="acme-dev-web-")["MetricAlarms"]
+    assert len(alarms) == 3
+    for alarm in alarms:
+        read = {
+            d["Value"] for m in alarm["Metrics"] if "MetricStat" in m for d in m["MetricStat"]["Metric"]["Dimensions"]
+        }
+        assert read == {group, replay.real["platform-alb"]["arnSuffix"]}, alarm["AlarmName"]
+        assert not any("MAX(" in m.get("Expression", "") for m in alarm["Metrics"])
+        assert alarm["AlarmActions"] == [] and alarm["OKActions"] == []  # dev has no alarm topic
