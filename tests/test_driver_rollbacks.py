@@ -271,3 +271,41 @@ def test_an_update_that_failed_because_ecs_rolled_it_back_says_so_and_exits_5(
     ecs.log.add(ecs.cluster, ecs.service, "SUCCESSFUL")
     workspace.HOOKS.program = failing_program
     assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 1
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "blue_green", "canary", "linear"])
+def test_a_rollback_changes_only_the_task_definition_and_the_service_whatever_the_strategy(
+    fake: Any,  # noqa: F811  (the fixture)
+    tmp_path: Any,
+    strategy: str,
+) -> None:
+    """The delivery program under the CLI double: rolling back moves the service to the earlier task definition;
+    the target groups, listener rules and alarms the strategy needs stay as they are (ECS shifts the traffic), and
+    every resource is as the first deploy left it."""
+    from ecsdelivery.program import delivery_program
+    from ecsdelivery.synth.mocks import EcsMocks
+
+    dev = tmp_path / "stacks" / "dev.yaml"
+    dev.write_text(
+        dev.read_text().replace("    exec: true\n", f"    exec: true\n    deployment:\n      strategy: {strategy}\n")
+    )
+    fake.mocks_factory = EcsMocks
+    workspace.HOOKS.program = delivery_program
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    first = dict(fake.stacks["dev"].resources)
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 0
+    second = dict(fake.stacks["dev"].resources)
+    assert main(["rollback", "dev"]) == 0
+    after = fake.stacks["dev"].resources
+    assert after.keys() == second.keys() == first.keys()  # nothing created or deleted
+    changed = {r["type"] for urn, r in after.items() if r["state"] != second[urn]["state"]}
+    assert "aws:ecs/taskDefinition:TaskDefinition" in changed
+    assert changed <= {"aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/service:Service"}
+    assert {urn: r["state"] for urn, r in after.items()} == {urn: r["state"] for urn, r in first.items()}
+    assert fake.stacks["dev"].tags[TAG].endswith(f";from={D2};to={D1}")
+    strategies = {
+        r["state"].get("deploymentConfiguration", {}).get("strategy")
+        for r in after.values()
+        if r["type"] == "aws:ecs/service:Service"
+    }
+    assert strategies == {strategy.upper()}
