@@ -200,6 +200,29 @@ def test_an_alarm_rollback_by_ecs_fails_up_with_exit_5_and_is_recorded_and_shown
     assert capsys.readouterr().err == ""
 
 
+def test_an_environment_ecs_rolled_back_is_not_promoted_from(
+    ecs: EcsWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
+    ecs.next_outcome = "ROLLBACK_SUCCESSFUL"
+    assert main(["up", "dev", "--image", f"{REPO}@{D2}"]) == 5
+    capsys.readouterr()
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    assert main(["promote", "dev", "staging", "--release", "v1.4.0"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"ecsdelivery: error: ECS rolled back the last deploy of dev (web: alarm {ALARM}) at 20")
+    assert line.endswith(
+        "so ECS does not run what dev's stack says; `rollback dev` or deploy a fix before promoting from it"
+    )
+    assert "staging" not in ecs.state.stacks
+    ecs.next_outcome = "SUCCESSFUL"
+    monkeypatch.setattr(FakeAws, "account", "222222222222")
+    assert main(["rollback", "dev"]) == 0  # dev agrees with ECS again: it promotes what it runs
+    monkeypatch.setattr(FakeAws, "account", "333333333333")
+    assert main(["promote", "dev", "staging"]) == 0
+    assert ecs.state.stacks["staging"].config["ecsdelivery:image"] == f"{REPO}@{D1}"
+
+
 def test_an_up_that_ecs_did_not_roll_back_clears_an_ecs_record(ecs: EcsWorld) -> None:
     assert main(["up", "dev", "--image", f"{REPO}@{D1}"]) == 0
     ecs.next_outcome = "ROLLBACK_SUCCESSFUL"

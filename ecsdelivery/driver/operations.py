@@ -410,6 +410,9 @@ class Driver:
         )
         with self.workspace.mapped(src, "reading the deployed image"):
             image = plan.promotion_image(src, self.workspace.deployed(src_stack))
+            plan.check_not_rolled_back(
+                src, rollbacks.decode(self.workspace.tags(src_stack).get(rollbacks.TAG_ROLLBACK))
+            )
         if expect_image and expected_ref:
             plan.check_expected_image(src, dst, image, self.resolve_image(expected_ref, src_cfg), expect_image)
             self.say(f"{src} runs {expect_image}, as expected")

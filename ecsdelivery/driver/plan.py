@@ -259,6 +259,18 @@ def promotion_image(src: str, state: DeployedState) -> str:
     return f"{repository_of(state.image)}@{digest}"
 
 
+def check_not_rolled_back(src: str, record: rollbacks.RollbackRecord | None) -> None:
+    """Refuse (exit 1) to promote from an environment whose last deploy ECS rolled back: its stack says an image
+    that ECS refused to keep running (the record stays until ECS runs what the stack says again)."""
+    if record is None or record.by != rollbacks.ECS:
+        return
+    cause = rollbacks.cause_text(record.trigger, record.alarms)
+    raise DeploymentError(
+        f"ECS rolled back the last deploy of {src} ({record.service or '-'}: {cause}) at {record.at}, so ECS does "
+        f"not run what {src}'s stack says; `rollback {src}` or deploy a fix before promoting from it"
+    )
+
+
 def expected_reference(ref: str, repository: str) -> str:
     """The image reference `promote --expect-image REF` names, for the operations to resolve to a digest.
 

@@ -54,12 +54,13 @@ class RollbackRecord:
         moved = f"{self.source or '?'} -> {self.target or '?'}" if self.source or self.target else ""
         if self.by == MANUAL:
             return f"manual `rollback` at {self.at}: {moved}"
-        cause = _cause(self.trigger, self.alarms)
+        cause = cause_text(self.trigger, self.alarms)
         state = f", {self.status}" if self.status else ""
         return f"by ECS ({cause}{state}) at {self.at}" + (f": {moved}" if moved else "")
 
 
-def _cause(trigger: str | None, alarms: tuple[str, ...]) -> str:
+def cause_text(trigger: str | None, alarms: tuple[str, ...]) -> str:
+    """`alarm acme-prod-web-5xx`, `alarms a, b`, `circuit breaker`, or the trigger as recorded."""
     if alarms:
         return ("alarm " if len(alarms) == 1 else "alarms ") + ", ".join(alarms)
     return {"circuit-breaker": "circuit breaker"}.get(trigger or "", trigger or "ecs")
