@@ -145,6 +145,27 @@ def test_an_extra_environment_works_with_every_command(
     assert f"unknown environment 'nowhere'; use one of: {known}" in capsys.readouterr().err
 
 
+def test_two_stack_files_with_the_same_aws_names_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A qa.yaml copied from dev.yaml still says `environment: dev`: both would name their resources acme-dev-web
+    in the same account and region."""
+    stacks = tmp_path / "stacks"
+    shutil.copytree(ROOT / "stacks", stacks)
+    (stacks / "qa.yaml").write_text((stacks / "dev.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate"]) == 2
+    [error] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("ecsdelivery: error:")]
+    assert error.endswith(
+        "stacks/qa.yaml: environment: dev gives the same AWS names (acme-dev-web) as stacks/dev.yaml in account "
+        "222222222222 and us-east-1; give it an environment of its own"
+    )
+    # Its own environment (and network) makes it a stack of its own.
+    qa = (stacks / "dev.yaml").read_text().replace("environment: dev", "environment: qa")
+    (stacks / "qa.yaml").write_text(qa.replace("mode: create", "mode: create\n  vpc_cidr: 10.1.0.0/16"))
+    assert main(["validate"]) == 0
+
+
 PLATFORM_DEV = "import: [catalog/base.yaml]\nservices:\n  web:\n    routing: {routing}\n"
 PREVIEW = (
     "import: [catalog/base.yaml]\nenvironment: preview\nplatform: {mode: stack, stack: dev}\n"
