@@ -168,12 +168,12 @@ class Reporter:
         if not rows:
             self.say(f"no stacks in {backend_url}")
             return
-        self.say(f"{'STACK':<16} {'ENV':<9} {'PR':<6} {'LAST UPDATE':<21} {'LAST ROLLBACK':<36} IMAGE")
+        self.say(f"{'STACK':<16} {'ENV':<9} {'PR':<6} {'LAST UPDATE':<21} {'LAST ROLLBACK':<44} IMAGE")
         for row in rows:
             rollback = row.get("rollback")
             self.say(
                 f"{row['stack']:<16} {row['environment']:<9} {row['pr'] or '-'!s:<6} "
-                f"{row['lastUpdate'] or '-':<21} {_rollback_cell(rollback):<36} {row['image'] or '-'}"
+                f"{row['lastUpdate'] or '-':<21} {_rollback_cell(rollback):<44} {row['image'] or '-'}"
             )
 
     def cleanup(self, results: Sequence[tuple[str, str, str | None]]) -> int:
