@@ -6,7 +6,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pytest
@@ -45,12 +45,30 @@ def failing_program() -> None:
 NOWHERE = "http://127.0.0.1:9"
 
 
+class HeldImages:
+    """ECR for the tests that set no ECR endpoint: a registry holding exactly `digests` (DescribeImages only)."""
+
+    def __init__(self, digests: set[str]) -> None:
+        self.digests = digests
+
+    def describe_images(self, *, repositoryName: str, imageIds: list[dict[str, str]], **_: Any) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        digest = imageIds[0].get("imageDigest")
+        if digest in self.digests:
+            return {"imageDetails": [{"repositoryName": repositoryName, "imageDigest": digest}]}
+        message = f"The image with imageId {imageIds[0]} does not exist within the repository {repositoryName}"
+        raise ClientError({"Error": {"Code": "ImageNotFoundException", "Message": message}}, "DescribeImages")
+
+
 class FakeAws(aws.AwsAccess):
-    """STS answers with a fixed account; ECR and ECS go to their endpoints (a moto server) when set."""
+    """STS answers with a fixed account; ECR and ECS go to their endpoints (a moto server) when set; without an
+    ECR endpoint the registry holds the images in `pushed`."""
 
     account: str | None = "222222222222"
     ecr_endpoint: str | None = None
     ecs_endpoint: str | None = None
+    pushed: ClassVar[set[str]] = {D1, D2}
 
     def caller_account(self, region: str) -> str | None:
         return self.account
@@ -58,6 +76,8 @@ class FakeAws(aws.AwsAccess):
     def ecr(self, region: str | None) -> Any:
         from ecsdelivery.images import ecr_client
 
+        if self.ecr_endpoint is None:
+            return HeldImages(self.pushed)
         return ecr_client(region=region or "us-east-1", endpoint=self.ecr_endpoint)
 
     def ecs(self, region: str) -> Any:

@@ -151,7 +151,7 @@ def test_a_refused_image_creates_no_stack(
 # --- digests that do not exist ---------------------------------------------------------------------------------------
 
 
-def test_image_resolve_and_rollback_refuse_a_digest_the_repository_lacks(
+def test_image_resolve_up_and_rollback_refuse_a_digest_the_repository_lacks(
     fake,  # noqa: F811
     moto_server: str,
     fake_aws: None,
@@ -177,6 +177,9 @@ def test_image_resolve_and_rollback_refuse_a_digest_the_repository_lacks(
     assert main(["up", "dev", "--image", f"{url}@{digest}"]) == 0
     capsys.readouterr()
     assert main(["rollback", "dev", "--to", missing]) == 4
+    assert f"cannot resolve acme/digests:{missing}" in _one_error_line(capsys)
+    # `up` by a digest the repository does not hold stops before the deploy (ECS would fail to pull it later).
+    assert main(["up", "dev", "--image", f"{url}@{missing}"]) == 4
     assert f"cannot resolve acme/digests:{missing}" in _one_error_line(capsys)
     assert config_of(fake, "dev")["ecsdelivery:image"] == f"{url}@{digest}"
 

@@ -425,7 +425,9 @@ def test_a_rollback_to_a_version_never_released_stops_before_any_role(pipeline: 
 # --- the simulation catches what AWS and GitHub would refuse ------------------------------------------------------
 
 
-def test_a_pull_only_repository_policy_blocks_the_release(pipeline: Pipeline) -> None:
+def test_a_pull_only_repository_policy_stops_the_first_deploy_before_it_starts(pipeline: Pipeline) -> None:
+    """`up --image repo@sha256:...` looks the digest up in the registry before it deploys anything, which the
+    deploy accounts may do only when the repository policy lets them read (DescribeImages), not just pull."""
     pipeline.repository_policy = _policies.document(
         [
             {
@@ -442,12 +444,12 @@ def test_a_pull_only_repository_policy_blocks_the_release(pipeline: Pipeline) ->
             }
         ]
     )
-    build_main(pipeline, C1)
-    jobs = pipeline.fire(release("v1.4.0", C1, "published", "released"))
-    staging = next(j for j in jobs if j.name == "release.yaml:staging:deploy")
-    assert staging.status == "failure"
+    jobs = ran(pipeline.fire(push("main", C1)))
+    deploy = jobs["main-branch.yaml:deploy-dev:deploy"]
+    assert deploy.status == "failure" and "cannot resolve acme/web:sha256:" in deploy.error
     refused = [c for c in pipeline.aws_calls if not c.allowed]
     assert refused[0].action == "ecr:DescribeImages" and "the resource policy does not allow it" in refused[0].reason
+    assert "dev" not in pipeline.fake_state.stacks  # nothing was deployed, not even an empty stack
 
 
 def test_a_bare_repository_name_under_another_account_would_miss_the_registry(pipeline: Pipeline) -> None:

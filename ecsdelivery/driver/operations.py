@@ -107,15 +107,21 @@ class Driver:
     # -- facts about deployed stacks -------------------------------------------------------------------------
 
     def resolve_image(self, ref: str, cfg: StackConfig) -> str:
-        """`repo@sha256:...` for a reference; a tag is resolved through ECR (missing image: exit 4)."""
+        """`repo@sha256:...` for a reference: a tag is resolved through ECR, a digest looked up there (missing
+        image: exit 4); with `--local` a digest is taken as given."""
         parsed = parse_image_ref(ref)
         if parsed.registry is None:
             # A bare name (acme/web) lives in the stack's registry account, not the caller's own registry.
             registry = cfg.repository_url.split("/", 1)[0]
             parsed = parse_image_ref(f"{registry}/{ref}")
-        if parsed.digest:
-            return f"{parsed.repository_url}@{parsed.digest}"
+        if parsed.digest and self.settings.local:
+            return f"{parsed.repository_url}@{parsed.digest}"  # the emulator holds no images and runs no tasks
         client = self.workspace.aws().ecr(parsed.region or cfg.ecr.region or cfg.region)
+        if parsed.digest:
+            # A digest is deployed only when the repository holds it: a typo would otherwise reach ECS and fail
+            # there, minutes later, as tasks that cannot pull their image.
+            resolve_digest(client, parsed.repository_url, parsed.digest)
+            return f"{parsed.repository_url}@{parsed.digest}"
         digest = resolve_digest(client, parsed.repository_url, parsed.tag or "latest")
         self.say(f"image {ref} -> {digest}")
         return f"{parsed.repository_url}@{digest}"
