@@ -1,8 +1,9 @@
 """How a `FargateService` deploys: the ECS deployment strategy and the alarms that roll a deployment back.
 
 The settings live in the deployment group (`ecsdelivery.settings.DeploymentArgs.strategy` and `.alarms`);
-these are pure builders (no resources): the service component turns them into its `deploymentConfiguration`,
-`alarms`, an alternate target group and a weighted listener rule; `rollback_alarms` makes the alarms.
+these are builders the service component turns into its `deploymentConfiguration`, `alarms`, an alternate target
+group and a weighted listener rule, plus the one role ECS needs to move traffic (`create_infrastructure_role`);
+`rollback_alarms` makes the alarms.
 
 ECS runs four strategies itself (`deploymentConfiguration.strategy`):
 
@@ -21,13 +22,38 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
+from ecsdelivery.components import _policies
+from ecsdelivery.components._common import child, to_json
+from ecsdelivery.naming import Label
 from ecsdelivery.settings import STRATEGIES, DeploymentStrategyArgs, RollbackAlarmsArgs, Strategy
 
 #: The managed policy that lets ECS move listener-rule weights and target groups (the infrastructure role).
 LOAD_BALANCER_INFRASTRUCTURE_POLICY = (
     "arn:aws:iam::aws:policy/service-role/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 )
+
+
+def create_infrastructure_role(parent: pulumi.Resource, name: str, label: Label) -> aws.iam.Role:
+    """`<name>-ecs-lb-role` (+ `-policy`): the role ECS assumes to move listener-rule weights and target groups
+    during a blue/green, canary or linear deployment, with AWS's managed policy for it."""
+    role_label = label.with_attributes("ecs-lb")
+    role = aws.iam.Role(
+        f"{name}-ecs-lb-role",
+        name=role_label.name_for("iam_role"),
+        description=f"ECS shifts load balancer traffic for {label.id} during deployments",
+        assume_role_policy=to_json(_policies.assume_role_policy("ecs.amazonaws.com")),
+        tags=role_label.tags,
+        opts=child(parent),
+    )
+    aws.iam.RolePolicyAttachment(
+        f"{name}-ecs-lb-role-policy",
+        role=role.name,
+        policy_arn=LOAD_BALANCER_INFRASTRUCTURE_POLICY,
+        opts=child(parent),
+    )
+    return role
 
 
 def deployment_configuration(args: DeploymentStrategyArgs) -> dict[str, Any]:
@@ -68,6 +94,7 @@ __all__ = [
     "DeploymentStrategyArgs",
     "RollbackAlarmsArgs",
     "Strategy",
+    "create_infrastructure_role",
     "deployment_configuration",
     "weighted_forward",
 ]

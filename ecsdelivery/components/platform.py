@@ -10,8 +10,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from ecsdelivery.components import _policies
-from ecsdelivery.components._common import child, to_json
+from ecsdelivery.components._common import child
+from ecsdelivery.components.access_logs import ACCESS_LOG_PREFIX, create_access_log_bucket
 from ecsdelivery.components.refs import PlatformRef
 from ecsdelivery.components.service import security_group_name
 from ecsdelivery.facts import TLS_POLICY
@@ -28,7 +28,6 @@ WAF_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
 )
 #: Key prefix of the load balancer's access logs in their bucket.
-ACCESS_LOG_PREFIX = "alb"
 NatStrategy = Literal["None", "Single", "OnePerAz"]
 #: Port of the standby listener: no security group admits it, so no request ever reaches it (see `Platform`).
 STANDBY_PORT = 8999
@@ -115,12 +114,6 @@ class PlatformArgs:
     test_traffic_cidrs: Sequence[str] = ()
 
 
-@dataclass(frozen=True)
-class _AccessLogBucket:
-    bucket: pulumi.Output[str]
-    policy: aws.s3.BucketPolicy
-
-
 class Platform(pulumi.ComponentResource):
     """A shared environment: VPC, ECS cluster (FARGATE + FARGATE_SPOT), internet-facing ALB and listeners.
 
@@ -171,7 +164,17 @@ class Platform(pulumi.ComponentResource):
             self._use_existing_network()
         self._cluster = self._create_cluster()
         self._alb_security_group = self._create_alb_security_group(https)
-        self._access_logs = self._create_access_log_bucket() if args.access_log_days is not None else None
+        self._access_logs = (
+            create_access_log_bucket(
+                self,
+                f"{self._name}-alb-logs",
+                args.label.with_attributes("alb-logs"),
+                days=args.access_log_days,
+                keep=args.deletion_protection,
+            )
+            if args.access_log_days is not None
+            else None
+        )
         self._alb = self._create_load_balancer()
         if args.waf_rule_groups and not args.emulator:
             self._create_web_acl()
@@ -325,72 +328,6 @@ class Platform(pulumi.ComponentResource):
             tags=self._args.label.with_attributes("alb").tags,
             opts=child(self),
         )
-
-    def _create_access_log_bucket(self) -> _AccessLogBucket:
-        args = self._args
-        assert args.access_log_days is not None
-        label = args.label.with_attributes("alb-logs")
-        name = f"{self._name}-alb-logs"
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=label.name_for("s3_bucket"),
-            # Protected platforms keep their logs when the stack goes; the others take them along.
-            force_destroy=not args.deletion_protection,
-            tags=label.tags,
-            opts=child(self),
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child(self),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child(self),
-        )
-        # Load balancers write access logs only to buckets encrypted with S3-managed keys (SSE-S3).
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child(self),
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    # The whole bucket: it holds nothing but the access logs (and their abandoned uploads).
-                    "filter": {},
-                    "expiration": {"days": args.access_log_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
-            ],
-            opts=child(self),
-        )
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        policy = aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
-            policy=to_json(
-                pulumi.Output.all(bucket.arn, account, region).apply(
-                    lambda parts: _policies.alb_access_log_policy(
-                        bucket_arn=parts[0], account_id=parts[1], region=parts[2], prefix=ACCESS_LOG_PREFIX
-                    )
-                )
-            ),
-            opts=child(self),
-        )
-        return _AccessLogBucket(bucket=bucket.bucket, policy=policy)
 
     def _create_load_balancer(self) -> aws.lb.LoadBalancer:
         args = self._args

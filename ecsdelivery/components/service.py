@@ -9,9 +9,10 @@ import pulumi
 import pulumi_aws as aws
 
 from ecsdelivery.components import _policies
-from ecsdelivery.components._common import child, to_json
+from ecsdelivery.components._common import child
+from ecsdelivery.components.autoscaling import create_autoscaling
 from ecsdelivery.components.deployment import (
-    LOAD_BALANCER_INFRASTRUCTURE_POLICY,
+    create_infrastructure_role,
     deployment_configuration,
     weighted_forward,
 )
@@ -29,9 +30,6 @@ TARGET_TYPE = "ip"
 # container port is then an in-place service update (ECS moves the tasks, for every strategy) instead of a
 # replaced group, which a traffic-shifting service cannot follow.
 TARGET_GROUP_PORT = 80
-CPU_METRIC = "ECSServiceAverageCPUUtilization"
-MEMORY_METRIC = "ECSServiceAverageMemoryUtilization"
-REQUESTS_METRIC = "ALBRequestCountPerTarget"
 
 
 @dataclass
@@ -197,7 +195,9 @@ class FargateService(pulumi.ComponentResource):
         self._security_group = self._create_security_group()
         self._target_group = self._create_target_group("tg") if self._routed else None
         self._alternate_group = self._create_target_group("tg-alt") if self._shifts_traffic else None
-        self._infrastructure_role = self._create_infrastructure_role() if self._shifts_traffic else None
+        self._infrastructure_role = (
+            create_infrastructure_role(self, self._name, args.label) if self._shifts_traffic else None
+        )
         self._alarms = self._create_alarms() if args.deployment.alarms is not None else []
         standby = (
             self._create_standby_rule() if self._routed and args.platform.standby_listener_arn is not None else None
@@ -214,7 +214,21 @@ class FargateService(pulumi.ComponentResource):
             attached = [rule for rule in (self._rule, standby) if rule is not None]
             self._service = self._create_service(after=attached)
         if args.autoscaling is not None:
-            self._create_autoscaling(args.autoscaling)
+            requests_label = (
+                pulumi.Output.all(self._load_balancer_suffix(), self._target_group.arn_suffix).apply(
+                    lambda parts: _policies.request_count_label(parts[0], parts[1])
+                )
+                if self._target_group is not None
+                else None
+            )
+            create_autoscaling(
+                self,
+                self._name,
+                args.label,
+                args.autoscaling,
+                resource_id=pulumi.Output.concat("service/", args.platform.cluster_name, "/", self._service.name),
+                requests_label=requests_label,
+            )
         if self._routed and args.route53_zone_id is not None and args.host is not None:
             self._create_dns_record()
 
@@ -352,26 +366,6 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self, ignore_changes=["actions"] if self._alternate_group is not None else []),
         )
 
-    def _create_infrastructure_role(self) -> aws.iam.Role:
-        """The role ECS assumes to move listener-rule weights and target groups during a deployment."""
-        args = self._args
-        label = args.label.with_attributes("ecs-lb")
-        role = aws.iam.Role(
-            f"{self._name}-ecs-lb-role",
-            name=label.name_for("iam_role"),
-            description=f"ECS shifts load balancer traffic for {args.label.id} during deployments",
-            assume_role_policy=to_json(_policies.assume_role_policy("ecs.amazonaws.com")),
-            tags=label.tags,
-            opts=child(self),
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{self._name}-ecs-lb-role-policy",
-            role=role.name,
-            policy_arn=LOAD_BALANCER_INFRASTRUCTURE_POLICY,
-            opts=child(self),
-        )
-        return role
-
     def _create_alarms(self) -> list[aws.cloudwatch.MetricAlarm]:
         args = self._args
         assert args.deployment.alarms is not None and self._target_group is not None
@@ -500,45 +494,6 @@ class FargateService(pulumi.ComponentResource):
             opts=child(self, depends_on=[*after, *self._alarms, *self._ingress_rules()], ignore_changes=ignore),
         )
 
-    def _create_autoscaling(self, scaling: AutoscalingArgs) -> None:
-        args = self._args
-        target = aws.appautoscaling.Target(
-            f"{self._name}-scaling",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=pulumi.Output.concat("service/", args.platform.cluster_name, "/", self._service.name),
-            min_capacity=scaling.min,
-            max_capacity=scaling.max,
-            tags=args.label.tags,
-            opts=child(self),
-        )
-        metrics: list[tuple[str, str, float, pulumi.Input[str] | None]] = []
-        if scaling.cpu_target is not None:
-            metrics.append(("cpu", CPU_METRIC, scaling.cpu_target, None))
-        if scaling.memory_target is not None:
-            metrics.append(("memory", MEMORY_METRIC, scaling.memory_target, None))
-        if scaling.requests_per_target is not None:
-            metrics.append(("requests", REQUESTS_METRIC, scaling.requests_per_target, self._request_count_label()))
-        for suffix, metric, value, resource_label in metrics:
-            specification: dict[str, object] = {"predefined_metric_type": metric}
-            if resource_label is not None:
-                specification["resource_label"] = resource_label
-            aws.appautoscaling.Policy(
-                f"{self._name}-scale-{suffix}",
-                name=args.label.with_attributes(suffix).name_for("autoscaling_policy"),
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration={
-                    "predefined_metric_specification": specification,
-                    "target_value": value,
-                    "scale_in_cooldown": scaling.scale_in_cooldown,
-                    "scale_out_cooldown": scaling.scale_out_cooldown,
-                },
-                opts=child(self),
-            )
-
     def _advanced_configuration(self) -> dict[str, object]:
         """The load balancer block's traffic-shifting settings (blue/green, canary, linear), else nothing."""
         if self._alternate_group is None:
@@ -560,13 +515,6 @@ class FargateService(pulumi.ComponentResource):
         if platform.alb_arn_suffix is not None:
             return pulumi.Output.from_input(platform.alb_arn_suffix)
         return pulumi.Output.from_input(platform.listener_arn).apply(_policies.load_balancer_arn_suffix)
-
-    def _request_count_label(self) -> pulumi.Output[str]:
-        alb_suffix = self._load_balancer_suffix()
-        assert self._target_group is not None
-        return pulumi.Output.all(alb_suffix, self._target_group.arn_suffix).apply(
-            lambda parts: _policies.request_count_label(parts[0], parts[1])
-        )
 
     def _target_group_arn(self) -> pulumi.Output[str]:
         assert self._target_group is not None
