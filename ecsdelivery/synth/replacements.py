@@ -193,77 +193,20 @@ def _show(value: Any) -> str:
 def compare(before: Document, after: Document) -> Comparison:
     """What the engine would do to go from `before` to `after` (two `synth --json` outputs of one stack)."""
     old_by_name = {r["name"]: r for r in before["resources"]}
-    new_resources = [r for r in after["resources"]]
-    matches = _match(before["resources"], new_resources)
-
-    # Replacements first, to a fixed point: a replaced resource gives its dependents new values.
-    replaced: dict[str, list[str]] = {}
-    changed_inputs: dict[str, list[str]] = {}
-    for resource in new_resources:
-        old = old_by_name.get(matches.get(resource["name"], ""))
-        if old is None or _is_component(resource):
-            continue
-        # The engine does not diff inputs under `ignoreChanges`: they keep the old value.
-        ignored = set(_options(resource).get("ignoreChanges", []))
-        changed_inputs[resource["name"]] = sorted(
-            key
-            for key in set(old["inputs"]) | set(resource["inputs"])
-            if old["inputs"].get(key) != resource["inputs"].get(key) and key not in ignored
-        )
-        # The name last: with a hashed name it changes because the others do.
-        keys = sorted(_replace_only(resource), key=lambda k: k in _NAME_INPUTS)
-        reasons = [
-            f"{key}: {_show(old['inputs'].get(key))} -> {_show(resource['inputs'].get(key))}"
-            for key in keys
-            if key in changed_inputs[resource["name"]]
-        ]
-        if reasons:
-            replaced[resource["name"]] = reasons
+    new_resources = [r for r in after["resources"] if not _is_component(r)]
+    matches = _match(before["resources"], list(after["resources"]))
     created = {r["name"] for r in new_resources if r["name"] not in matches}
-    while True:
-        fresh = set(replaced) | created
-        grew = False
-        for resource in new_resources:
-            name = resource["name"]
-            if name in replaced or name in created or _is_component(resource):
-                continue
-            ignored = set(_options(resource).get("ignoreChanges", []))
-            reasons = [
-                f"{key}: from {', '.join(sorted(set(sources) & fresh))}, which is "
-                + ("replaced" if set(sources) & set(replaced) else "new")
-                for key, sources in sorted(_dependencies(resource).items())
-                if key in _replace_only(resource) and set(sources) & fresh and key not in ignored
-            ]
-            if reasons:
-                replaced[name] = reasons
-                grew = True
-        if not grew:
-            break
-    # A replacement with its own reasons may also follow another's: say so (before the name, which follows both).
+    changed_inputs = {
+        r["name"]: _changed_inputs(old, r)
+        for r in new_resources
+        if (old := old_by_name.get(matches.get(r["name"], ""))) is not None
+    }
+    replaced = _replacements(new_resources, old_by_name, matches, changed_inputs, created)
     fresh = set(replaced) | created
-    for resource in new_resources:
-        name = resource["name"]
-        if name not in replaced or name in created or _is_component(resource):
-            continue
-        ignored = set(_options(resource).get("ignoreChanges", []))
-        follows = [
-            f"{key}: from {', '.join(sorted(set(sources) & fresh))}, which is "
-            + ("replaced" if set(sources) & set(replaced) else "new")
-            for key, sources in sorted(_dependencies(resource).items())
-            if key in _replace_only(resource) and set(sources) & fresh and key not in ignored
-        ]
-        direct = [r for r in replaced[name] if _input_of(r) not in _NAME_INPUTS]
-        names = [r for r in replaced[name] if _input_of(r) in _NAME_INPUTS]
-        shown = {_input_of(r) for r in direct}
-        added = [r for r in follows if r not in replaced[name] and _input_of(r) not in shown]
-        replaced[name] = direct + added + names
 
     comparison = Comparison(stack=str(after["stack"]))
-    fresh = set(replaced) | created
     for resource in new_resources:
         name = resource["name"]
-        if _is_component(resource):
-            continue
         old_name = matches.get(name)
         alias = old_name if old_name and old_name != name else None
         if name in created:
@@ -273,7 +216,7 @@ def compare(before: Document, after: Document) -> Comparison:
                 Change(resource["type"], name, "replace", tuple(replaced[name]), _downtime(resource), alias)
             )
         else:
-            ignored = set(_options(resource).get("ignoreChanges", []))
+            ignored = _ignored(resource)
             through = sorted(
                 k for k, sources in _dependencies(resource).items() if set(sources) & fresh and k not in ignored
             )
@@ -290,6 +233,78 @@ def compare(before: Document, after: Document) -> Comparison:
 
     comparison.gaps = traffic_gaps(before, after, comparison)
     return comparison
+
+
+def _ignored(resource: Mapping[str, Any]) -> set[str]:
+    """Inputs under `ignoreChanges`: the engine does not diff them (they keep the old value)."""
+    return set(_options(resource).get("ignoreChanges", []))
+
+
+def _changed_inputs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    ignored = _ignored(new)
+    keys = set(old["inputs"]) | set(new["inputs"])
+    return sorted(k for k in keys if old["inputs"].get(k) != new["inputs"].get(k) and k not in ignored)
+
+
+def _follow_reasons(resource: Mapping[str, Any], fresh: set[str], replaced: Mapping[str, Any]) -> list[str]:
+    """`vpcId: from platform-vpc, which is replaced`: replace-only inputs that take a value from a resource the
+    deploy replaces or creates."""
+    ignored = _ignored(resource)
+    return [
+        f"{key}: from {', '.join(sorted(set(sources) & fresh))}, which is "
+        + ("replaced" if set(sources) & set(replaced) else "new")
+        for key, sources in sorted(_dependencies(resource).items())
+        if key in _replace_only(resource) and set(sources) & fresh and key not in ignored
+    ]
+
+
+def _replacements(
+    resources: Sequence[Mapping[str, Any]],
+    old_by_name: Mapping[str, Mapping[str, Any]],
+    matches: Mapping[str, str],
+    changed_inputs: Mapping[str, list[str]],
+    created: set[str],
+) -> dict[str, list[str]]:
+    """Each replaced resource and why: its own replace-only inputs first, then, to a fixed point, those whose
+    replace-only inputs come from a replaced or created resource; the name last (a hashed name follows both)."""
+    replaced: dict[str, list[str]] = {}
+    for resource in resources:
+        name = resource["name"]
+        if old_by_name.get(matches.get(name, "")) is None:
+            continue
+        old = old_by_name[matches[name]]
+        keys = sorted(_replace_only(resource), key=lambda k: k in _NAME_INPUTS)
+        reasons = [
+            f"{key}: {_show(old['inputs'].get(key))} -> {_show(resource['inputs'].get(key))}"
+            for key in keys
+            if key in changed_inputs[name]
+        ]
+        if reasons:
+            replaced[name] = reasons
+    grew = True
+    while grew:
+        grew = False
+        fresh = set(replaced) | created
+        for resource in resources:
+            name = resource["name"]
+            if name not in replaced and name not in created:
+                reasons = _follow_reasons(resource, fresh, replaced)
+                if reasons:
+                    replaced[name] = reasons
+                    grew = True
+    # A replacement with its own reasons may also follow another's: say so (before the name, which follows both).
+    fresh = set(replaced) | created
+    for resource in resources:
+        name = resource["name"]
+        if name not in replaced or name in created:
+            continue
+        direct = [r for r in replaced[name] if _input_of(r) not in _NAME_INPUTS]
+        names = [r for r in replaced[name] if _input_of(r) in _NAME_INPUTS]
+        shown = {_input_of(r) for r in direct}
+        follows = _follow_reasons(resource, fresh, replaced)
+        added = [r for r in follows if r not in replaced[name] and _input_of(r) not in shown]
+        replaced[name] = direct + added + names
+    return replaced
 
 
 _DOWNTIME_ON_DELETE = ("aws:lb/loadBalancer:LoadBalancer",)
