@@ -9,15 +9,14 @@ failure becomes an `EcsDeliveryError` with its exit code; Ctrl-C cancels the run
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ecsdelivery.config import list_environments, load_stack
 from ecsdelivery.driver import plan, rollbacks
 from ecsdelivery.driver.local import provider_config
-from ecsdelivery.driver.report import Reporter, UpReport, changes_text, diff_markdown
+from ecsdelivery.driver.report import Reporter, UpReport
 from ecsdelivery.driver.watch import EcsWatch
 from ecsdelivery.driver.workspace import HOOKS, Hooks, Settings, Workspace, error_lines, locked_error, stack_tags
 from ecsdelivery.errors import (
@@ -28,9 +27,7 @@ from ecsdelivery.errors import (
     UsageError,
 )
 from ecsdelivery.images import check_tag, parse_image_ref, resolve_digest, tag_image
-from ecsdelivery.reports import rollout
 from ecsdelivery.stack import ResolvedStack, resolve_stack
-from ecsdelivery.synth import synthesize_stack
 
 if TYPE_CHECKING:
     from pulumi.automation import Stack
@@ -243,73 +240,10 @@ class Driver:
 
     def diff(self, env: str, pr: int | None = None, image: str | None = None, markdown: str | None = None) -> int:
         """Preview ENV and state each service's worst-case rollout; with `markdown`, write a PR-comment body
-        (changes per type, URL, image, rollout)."""
-        from pulumi.automation import OpType
+        (changes per type, URL, image, rollout). See `ecsdelivery.driver.diffing`."""
+        from ecsdelivery.driver.diffing import preview_diff
 
-        workspace = self.workspace
-        target, resolved = self._start(env, pr, image=image)
-        cfg = resolved.config
-        if markdown:
-            _check_writable(markdown, "--markdown")
-        backend = workspace.backend(cfg)
-        workspace.pulumi()
-        per_type: dict[str, dict[str, int]] = {}
-
-        def on_event(event: Any) -> None:
-            pre = event.resource_pre_event
-            if pre is None or pre.metadata.type == "pulumi:pulumi:Stack":
-                return
-            op = pre.metadata.op.value if isinstance(pre.metadata.op, OpType) else str(pre.metadata.op)
-            counts = per_type.setdefault(pre.metadata.type, {})
-            counts[op] = counts.get(op, 0) + 1
-
-        with workspace.emulator():
-            requested = self.resolve_image(image, cfg) if image else None  # a refused image creates nothing
-            existing = self._existing(target.stack, backend)
-            deploy_image = requested or (workspace.deployed(existing).image if existing is not None else None)
-            resolved = resolved.with_image(deploy_image)
-            stack = existing or workspace.open(target.stack, backend, create=True)
-            try:
-                with workspace.mapped(target.stack, "configuring the stack"):
-                    workspace.apply_config(stack, workspace.program_config(resolved))
-                title = f"pulumi preview {target.stack}"
-                with workspace.mapped(target.stack, "the preview", stack), self.report.stream(title):
-                    result = stack.preview(
-                        on_output=self.say, on_event=on_event, refresh=workspace.ephemeral_emulator() or None
-                    )
-                outputs = {k: v.value for k, v in stack.outputs().items()}
-            finally:
-                if existing is None:
-                    # diff only looks: the empty stack it needed for the preview goes again, so no stack is
-                    # left that nothing deployed (and that `cleanup-previews --expired` could not date).
-                    self._remove_empty(stack, target.stack)
-        changes = dict(result.change_summary or {})
-        url = outputs.get("url") or resolved.url
-        self.say(f"\n{target.stack}: {changes_text(changes)}")
-        rollout_lines, rollout_markdown = self.rollout_report(resolved)
-        for line in rollout_lines:
-            self.say(line)
-        body = diff_markdown(target.stack, deploy_image, url, per_type, changes, rollout_markdown)
-        if markdown:
-            try:
-                Path(markdown).write_text(body, encoding="utf-8")
-            except OSError as err:
-                raise UsageError(f"cannot write --markdown {markdown}: {err.strerror or err}") from None
-            self.say(f"wrote {markdown}")
-        self.report.summary(body)
-        return 0
-
-    def rollout_report(self, resolved: ResolvedStack) -> tuple[list[str], str]:
-        """The worst-case rollout of the stack's services: lines to print and markdown for the PR comment.
-
-        Computed from the offline synth of the same resolved stack (`ecsdelivery.synth.synthesize_stack`),
-        not from the preview's steps: on a first preview the engine does not know yet most of what the report
-        reads (container definitions are built from other resources' outputs; the ARNs that tie a service to its
-        target group and task definition do not exist), while the synth resolves all of it, and `synth` prints
-        the same figures.
-        """
-        result = synthesize_stack(resolved)
-        return rollout.synth_lines(result), rollout.markdown(result.resources, result.stack)
+        return preview_diff(self, env, pr, image, markdown)
 
     # -- destroy, outputs, list ------------------------------------------------------------------------------
 
@@ -468,50 +402,14 @@ class Driver:
     # -- cleanup ---------------------------------------------------------------------------------------------
 
     def cleanup_previews(self, open_prs: str | None, expired: bool, parallel: int = 4) -> int:
-        """Destroy and remove previews whose PR is closed or whose time is up; report each; 1 if any failed."""
-        wanted = plan.parse_open_prs(open_prs)
-        if open_prs is None and not expired:
-            raise UsageError("cleanup-previews needs --open-prs N,N,... and/or --expired")
-        if parallel < 1:
-            raise UsageError("--parallel must be at least 1")
-        cfg = self._stack_file("preview", pr=1)
-        backend = self.workspace.backend(cfg)
-        previews = self.workspace.previews(backend, with_tags=expired)
-        removals = plan.previews_to_remove(
-            previews, open_prs=wanted, expired=expired, now=datetime.now(UTC), ttl_hours=cfg.preview.ttl_hours
-        )
-        if not removals:
-            self.say(f"no preview to remove ({len(previews)} found)")
-            return 0
-        self.say(f"removing {len(removals)} of {len(previews)} previews")
+        """Destroy and remove previews whose PR is closed or whose time is up; report each; 1 if any failed.
+        See `ecsdelivery.driver.cleanup`."""
+        from ecsdelivery.driver.cleanup import cleanup_previews
 
-        def remove(removal: plan.Removal) -> str | None:
-            try:
-                if not self.destroy_stack(removal.name, backend, cfg):
-                    self.say(f"{removal.name}: already gone (removed by another run)")
-                return None
-            except EcsDeliveryError as err:
-                return str(err).replace("\n", "; ")
-
-        with self.workspace.emulator(), ThreadPoolExecutor(max_workers=min(parallel, len(removals))) as pool:
-            self._check_account(plan.Target(env="preview", stack="previews"), cfg)
-            errors = list(pool.map(remove, removals))
-        failed = self.report.cleanup([(r.name, r.reason, e) for r, e in zip(removals, errors, strict=True)])
-        if failed:
-            raise DeploymentError(f"{failed} of {len(removals)} previews could not be removed")
-        return 0
+        return cleanup_previews(self, open_prs, expired, parallel)
 
 
 def _check_image(image: str | None) -> None:
     """Refuse a malformed `--image` (exit 2) before any stack is opened or created."""
     if image:
         parse_image_ref(image)
-
-
-def _check_writable(path: str, option: str) -> None:
-    """Refuse (exit 2), before the preview runs, an output file that cannot be written."""
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"{option} {path} is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise UsageError(f"{option} {path}: directory {target.parent} does not exist")
