@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ecsdelivery.components import _policies
-from ecsdelivery.components._common import child, to_json
+from ecsdelivery.components._common import block_public_access, child, to_json
 from ecsdelivery.naming import Label
 
 #: Key prefix the load balancer writes under (`<prefix>/AWSLogs/<account>/...`).
@@ -37,15 +37,7 @@ def create_access_log_bucket(
         tags=label.tags,
         opts=child(parent),
     )
-    aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child(parent),
-    )
+    block_public_access(parent, f"{name}-public-access", bucket.id)
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
         bucket=bucket.id,

@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ecsdelivery.components._common import child, to_json
+from ecsdelivery.components._common import block_public_access, child, to_json
 from ecsdelivery.naming import Label
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -365,15 +365,7 @@ class StateBackend(pulumi.ComponentResource):
     def _configure_bucket(self, bucket: aws.s3.Bucket, key: aws.kms.Key) -> None:
         name = self._name
         args = self._args
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child(self),
-        )
+        block_public_access(self, f"{name}-public-access", bucket.id)
         aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
