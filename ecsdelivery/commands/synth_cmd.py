@@ -88,14 +88,6 @@ def render(result: Any, problems: list[str], out: TextIO) -> None:
     print(f"AWS payload checks (botocore service models): {checked} resources checked, {verdict}", file=out)
 
 
-def _check_writable(path: str) -> None:
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"--markdown {path} is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise UsageError(f"--markdown {path}: directory {target.parent} does not exist")
-
-
 def _against(result: Any, problems: list[str], against: str, markdown_path: str | None, *, as_json: bool) -> int:
     """Compare with an earlier synth output: print (and write) the replacements; exit 1 on a collision."""
     from ecsdelivery.errors import ConfigError, DeploymentError
@@ -148,7 +140,9 @@ def synth(args: argparse.Namespace) -> int:
     if markdown_path and not against:
         raise UsageError("--markdown needs --against BEFORE.json (it writes the list of replacements)")
     if markdown_path:
-        _check_writable(markdown_path)
+        from ecsdelivery.driver.report import check_writable_file
+
+        check_writable_file(markdown_path, "--markdown")
     if against:
         # Before the program runs: a file that is no synth output is refused at once.
         from ecsdelivery.synth.replacements import load_synth_output

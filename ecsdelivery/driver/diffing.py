@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecsdelivery.driver.report import changes_text, diff_markdown
+from ecsdelivery.driver.report import changes_text, check_writable_file, diff_markdown
 from ecsdelivery.errors import UsageError
 from ecsdelivery.reports import rollout
 from ecsdelivery.stack import ResolvedStack
@@ -29,7 +29,7 @@ def preview_diff(driver: Driver, env: str, pr: int | None, image: str | None, ma
     target, resolved = driver._start(env, pr, image=image)
     cfg = resolved.config
     if markdown:
-        _check_writable(markdown, "--markdown")
+        check_writable_file(markdown, "--markdown")
     backend = workspace.backend(cfg)
     workspace.pulumi()
     per_type: dict[str, dict[str, int]] = {}
@@ -90,15 +90,6 @@ def rollout_report(resolved: ResolvedStack) -> tuple[list[str], str]:
     """
     result = synthesize_stack(resolved)
     return rollout.synth_lines(result), rollout.markdown(result.resources, result.stack)
-
-
-def _check_writable(path: str, option: str) -> None:
-    """Refuse (exit 2), before the preview runs, an output file that cannot be written."""
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"{option} {path} is a directory; give a file name")
-    if not target.parent.is_dir():
-        raise UsageError(f"{option} {path}: directory {target.parent} does not exist")
 
 
 __all__ = ["preview_diff", "rollout_report"]

@@ -11,11 +11,22 @@ import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from ecsdelivery.driver import github
 from ecsdelivery.driver.deployments import ServiceState, short_task_definition
 from ecsdelivery.driver.rollbacks import RollbackRecord
+from ecsdelivery.errors import UsageError
+
+
+def check_writable_file(path: str, option: str) -> None:
+    """Refuse (exit 2), before any work, an output file (`--markdown FILE`) that cannot be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{option} {path} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"{option} {path}: directory {target.parent} does not exist")
 
 
 @dataclass
