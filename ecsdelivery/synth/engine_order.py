@@ -92,9 +92,14 @@ def engine_steps(before: Document, after: Document, comparison: Comparison) -> l
     return steps
 
 
+def _groups_of(resource: Mapping[str, Any], key: str, groups: set[str]) -> list[str]:
+    """The target groups (logical names) an input of a rule or service points at."""
+    return [d for d in (resource.get("dependencies") or {}).get(key, []) if d in groups]
+
+
 def _group_of(resource: Mapping[str, Any], key: str, groups: set[str]) -> str | None:
-    """The target group (logical name) an input of a rule or service points at."""
-    found = [d for d in (resource.get("dependencies") or {}).get(key, []) if d in groups]
+    """The first of them: a rule's or service's primary target group."""
+    found = _groups_of(resource, key, groups)
     return found[0] if found else None
 
 
@@ -106,10 +111,11 @@ def _standby(resource: Mapping[str, Any]) -> bool:
 
 def traffic_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
     """Every gap of the deploy: rules on empty groups, refused service steps, tasks no ingress rule admits."""
+    steps = engine_steps(before, after, comparison)
     return (
-        _rule_gaps(before, after, comparison)
-        + _unattached_alternates(before, after, comparison)
-        + _unadmitted_ports(before, after, comparison)
+        _rule_gaps(before, after, comparison, steps)
+        + _unattached_alternates(before, after, comparison, steps)
+        + _unadmitted_ports(before, after, comparison, steps)
     )
 
 
@@ -137,13 +143,13 @@ def _upstream(resource: Mapping[str, Any], by_name: Mapping[str, Mapping[str, An
     return seen
 
 
-def _unadmitted_ports(before: Document, after: Document, comparison: Comparison) -> list[str]:
+def _unadmitted_ports(before: Document, after: Document, comparison: Comparison, steps: Sequence[Step]) -> list[str]:
     """Service steps whose tasks' container port no ingress rule admits when the step runs."""
     changed = {c.old_name or c.name for c in comparison.changes if c.action in ("replace", "delete")}
     kept_rules = [r for r in before["resources"] if r["type"] == INGRESS and r["name"] not in changed]
     by_name = {r["name"]: r for r in after["resources"]}
     gaps: list[str] = []
-    for step in engine_steps(before, after, comparison):
+    for step in steps:
         if step.type != SERVICE or step.op not in ("create", "create-replacement", "update"):
             continue
         service = by_name[step.name]
@@ -161,11 +167,9 @@ def _unadmitted_ports(before: Document, after: Document, comparison: Comparison)
     return gaps
 
 
-def _groups_of(resource: Mapping[str, Any], key: str, groups: set[str]) -> list[str]:
-    return [d for d in (resource.get("dependencies") or {}).get(key, []) if d in groups]
-
-
-def _unattached_alternates(before: Document, after: Document, comparison: Comparison) -> list[str]:
+def _unattached_alternates(
+    before: Document, after: Document, comparison: Comparison, steps: Sequence[Step]
+) -> list[str]:
     """Service steps whose alternate target group (blue/green, canary, linear) no listener rule forwards to.
 
     ECS registers the new tasks of a traffic-shifting deployment in the alternate group, and only in a group a
@@ -184,7 +188,7 @@ def _unattached_alternates(before: Document, after: Document, comparison: Compar
     resources = {r["name"]: r for r in after["resources"]}
     current: dict[str, str] = {}
     gaps: list[str] = []
-    for step in engine_steps(before, after, comparison):
+    for step in steps:
         if step.op in ("create", "create-replacement"):
             current[step.name] = "new"
         resource = resources.get(step.name)
@@ -211,7 +215,7 @@ def _unattached_alternates(before: Document, after: Document, comparison: Compar
     return gaps
 
 
-def _rule_gaps(before: Document, after: Document, comparison: Comparison) -> list[str]:
+def _rule_gaps(before: Document, after: Document, comparison: Comparison, steps: Sequence[Step]) -> list[str]:
     """Each step after which a listener rule that served traffic forwards to a group without healthy tasks, and
     each service step ECS would refuse (its target group is not attached to a load balancer yet)."""
     old_to_new = {c.old_name or c.name: c.name for c in comparison.changes if c.action != "create"}
@@ -244,7 +248,7 @@ def _rule_gaps(before: Document, after: Document, comparison: Comparison) -> lis
 
     gaps: list[str] = []
     open_gaps: set[tuple[tuple[str, str], tuple[str, str] | None]] = set()
-    for step in engine_steps(before, after, comparison):
+    for step in steps:
         name = step.name
         if step.op in ("create", "create-replacement"):
             current[name] = "new"
