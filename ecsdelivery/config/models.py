@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -1076,6 +1077,11 @@ class PreviewSettings(_Model):
 #: An e-mail address SNS can deliver to (one @, a dot in the domain, no spaces); an HTTPS endpoint with a host.
 EMAIL_ENDPOINT = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 HTTPS_ENDPOINT = re.compile(r"^https://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:/\S*)?$")
+#: Each subscription list of the alarm topic: what its endpoints must look like, in words for the error.
+_ENDPOINT_KINDS = {
+    "email": (EMAIL_ENDPOINT, "an e-mail address"),
+    "https": (HTTPS_ENDPOINT, "an https:// URL with a host"),
+}
 
 
 def _endpoint_problems(values: list[str], pattern: re.Pattern[str], what: str) -> list[str]:
@@ -1104,18 +1110,11 @@ class AlarmTopicConfig(_Model):
         description="HTTPS endpoints subscribed to the topic (each must confirm the subscription). Default: [].",
     )
 
-    @field_validator("email")
+    @field_validator("email", "https")
     @classmethod
-    def _email(cls, value: list[str]) -> list[str]:
-        problems = _endpoint_problems(value, EMAIL_ENDPOINT, "an e-mail address")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return value
-
-    @field_validator("https")
-    @classmethod
-    def _https(cls, value: list[str]) -> list[str]:
-        problems = _endpoint_problems(value, HTTPS_ENDPOINT, "an https:// URL with a host")
+    def _endpoints(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        pattern, what = _ENDPOINT_KINDS[str(info.field_name)]
+        problems = _endpoint_problems(value, pattern, what)
         if problems:
             raise ValueError("\n".join(problems))
         return value
