@@ -51,3 +51,18 @@ def validate_error(stacks: Path, env: str) -> str:
     errors = [line for line in result.stderr.splitlines() if line.startswith("ecsdelivery: error:")]
     assert len(errors) == 1, result.stderr
     return errors[0]
+
+
+def assert_refused(stacks: Path, env: str, expected: str) -> None:
+    """Loading ENV from `stacks` fails with a problem containing `expected`, and `validate` says it on its one
+    error line (exit 2)."""
+    from ecsdelivery.config import load_stack
+    from ecsdelivery.errors import ConfigError
+
+    try:
+        load_stack(env, stacks_dir=str(stacks))
+    except ConfigError as err:
+        assert any(expected in line for line in err.problems), err.problems
+    else:
+        raise AssertionError(f"{env} loaded, but {expected!r} was expected")
+    assert expected in validate_error(stacks, env)

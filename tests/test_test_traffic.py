@@ -15,13 +15,11 @@ from typing import Any
 import pytest
 import yaml
 from components_support import LABEL, platform_ref, run
-from config_helpers import validate_error, write_stacks
+from config_helpers import assert_refused, write_stacks
 
 from ecsdelivery.components.platform import STANDBY_PORT
 from ecsdelivery.components.service import FargateService, FargateServiceArgs
 from ecsdelivery.components.task_definition import ContainerArgs, FargateTaskDefinition, FargateTaskDefinitionArgs
-from ecsdelivery.config import load_stack
-from ecsdelivery.errors import ConfigError
 from ecsdelivery.settings import DeploymentArgs, DeploymentStrategyArgs
 from ecsdelivery.synth import synthesize
 from ecsdelivery.synth.awsshapes import check_resources
@@ -208,7 +206,4 @@ def test_an_existing_platform_with_a_standby_listener_takes_test_rules(tmp_path:
 )
 def test_validate_names_bad_test_traffic(tmp_path: Path, yaml_text: str, expected: str) -> None:
     stacks = write_stacks(tmp_path, {"env.yaml": "import: [catalog/base.yaml]\n" + yaml_text})
-    with pytest.raises(ConfigError) as caught:
-        load_stack("env", stacks_dir=str(stacks))
-    assert any(expected in line for line in caught.value.problems), caught.value.problems
-    assert expected in validate_error(stacks, "env")
+    assert_refused(stacks, "env", expected)
