@@ -386,16 +386,10 @@ class Driver:
             to = ecs_image
             self.say(f"redeploying {ecs_image}, the image ECS went back to, so that the stack agrees with ECS")
         decision = plan.rollback_target(target.stack, current, history, to)
-        known = {plan.digest_of(entry) for entry in (*history, current or "")}
-        if decision.image:
-            image = self.resolve_image(decision.image, cfg)  # `acme/web@sha256:...` is the stack's registry's
-            if plan.digest_of(image) not in known:
-                # A digest this stack never ran: deploy it only when the repository holds it (exit 4 otherwise).
-                ref = parse_image_ref(image)
-                client = self.workspace.aws().ecr(ref.region or cfg.ecr.region or cfg.region)
-                resolve_digest(client, ref.repository_url, ref.digest or "")
-        else:
-            image = self.resolve_image(f"{decision.repository}:{decision.tag}", cfg)
+        # `acme/web@sha256:...` is the stack's registry's; a digest the repository no longer holds (a typo, or one
+        # its lifecycle expired) is exit 4 before anything is deployed.
+        reference = decision.image or f"{decision.repository}:{decision.tag}"
+        image = self.resolve_image(reference, cfg)
         self.say(f"rolling {target.stack} back from {current or '-'} to {image}")
         return self._up(env, pr, image, confirmed=True, rolling_back=current or "")
 
